@@ -1,0 +1,42 @@
+# Pulse: `make demo` runs the whole pipeline on the sandbox company; `make test` runs the tests.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+UV := $(VENV)/tools/bin/uv
+AIRFLOW_VENV := $(VENV)/airflow
+SUPERSET_VENV := $(VENV)/superset
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+
+.PHONY: help
+help:  ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+# --- runtimes: rebuilt only when their lock file changes -----------------------------------
+$(VENV)/tools/.built: requirements/tools.lock
+	@echo "==> bootstrap tools (uv) from requirements/tools.lock"
+	@[ -x $(VENV)/tools/bin/pip ] || $(PYTHON) -m venv $(VENV)/tools
+	@$(VENV)/tools/bin/pip install --quiet --disable-pip-version-check -r requirements/tools.lock
+	@touch $@
+
+$(AIRFLOW_VENV)/.built: requirements/airflow.lock pyproject.toml $(VENV)/tools/.built
+	@scripts/build-venv.sh airflow
+
+$(SUPERSET_VENV)/.built: requirements/superset.lock $(VENV)/tools/.built
+	@scripts/build-venv.sh superset
+
+.PHONY: tools runtimes lock
+tools: $(VENV)/tools/.built
+runtimes: $(AIRFLOW_VENV)/.built $(SUPERSET_VENV)/.built  ## build both runtimes from their lock files
+
+lock: tools  ## regenerate requirements/*.lock from requirements/*.in
+	@scripts/lock.sh
+
+# --- checks ---------------------------------------------------------------------------------
+.PHONY: test lint
+test: runtimes  ## run the whole test suite (CI=true: no test may be skipped)
+	@scripts/ensure-system-deps.sh
+	@$(AIRFLOW_VENV)/bin/python -m pytest $(PYTEST_ARGS)
+
+lint: runtimes  ## ruff
+	@$(AIRFLOW_VENV)/bin/ruff check plugins dags tests

@@ -1,0 +1,106 @@
+"""Pulse configuration: one settings object, read from the environment and an optional `.env`.
+
+Every setting is `PULSE_<NAME>` in the environment; `.env.example` documents each one. Source
+credentials are not here: they are Airflow connections (`AIRFLOW_CONN_PULSE_<SOURCE>`), see
+`pulse.sources.connections`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from pydantic import Field, SecretStr, computed_field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+_WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="PULSE_",
+        env_file=REPO_ROOT / ".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+    )
+
+    # --- where things live -------------------------------------------------------------------
+    home: Path = REPO_ROOT
+    data_dir: Path = REPO_ROOT / "data"
+    warehouse_url: str = ""  # default: a DuckDB file under data_dir (see warehouse_url_resolved)
+
+    # --- business calendar -------------------------------------------------------------------
+    business_timezone: str = "Europe/Amsterdam"
+    office_hours: str = "08:30-17:30"  # local time, opening-closing
+    office_days: str = "mon,tue,wed,thu,fri"
+    holiday_country: str = "NL"  # public holidays (python-holidays country code); empty for none
+    extra_holidays: list[dt.date] = Field(default_factory=list)  # company closing days
+
+    # --- service levels and KPI rules --------------------------------------------------------
+    phone_sla_seconds: int = 40
+    ticket_sla_hours: int = 48
+    kpi_lookback_days: int = 7  # days the daily KPI refresh rebuilds
+    ga4_lookback_days: int = 3  # GA4 revises data for about 72 hours
+
+    # --- mail -------------------------------------------------------------------------------
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 8025
+    smtp_user: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    smtp_starttls: bool = False
+    smtp_ssl: bool = False
+    mail_from: str = "pulse@localhost"
+    data_team_emails: list[str] = Field(default_factory=lambda: ["data-team@example.com"])
+    executive_emails: list[str] = Field(default_factory=lambda: ["executives@example.com"])
+
+    # --- sandbox (demo and tests) -----------------------------------------------------------
+    sandbox_seed: int = 42
+    sandbox_scale: float = 1.0
+    sandbox_days: int = 120
+
+    @field_validator("office_hours")
+    @classmethod
+    def _check_office_hours(cls, value: str) -> str:
+        opening, closing = (dt.time.fromisoformat(part) for part in value.split("-"))
+        if opening >= closing:
+            raise ValueError(f"office_hours {value!r}: opening must be before closing")
+        return value
+
+    @field_validator("office_days")
+    @classmethod
+    def _check_office_days(cls, value: str) -> str:
+        unknown = {day.strip() for day in value.split(",")} - set(_WEEKDAYS)
+        if unknown:
+            raise ValueError(f"office_days: unknown day(s) {sorted(unknown)}; use {_WEEKDAYS}")
+        return value
+
+    @computed_field
+    @property
+    def warehouse_url_resolved(self) -> str:
+        return self.warehouse_url or f"duckdb:///{self.data_dir / 'warehouse' / 'pulse.duckdb'}"
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.business_timezone)
+
+    @property
+    def opening_time(self) -> dt.time:
+        return dt.time.fromisoformat(self.office_hours.split("-")[0])
+
+    @property
+    def closing_time(self) -> dt.time:
+        return dt.time.fromisoformat(self.office_hours.split("-")[1])
+
+    @property
+    def office_weekdays(self) -> frozenset[int]:
+        """ISO weekday numbers (Monday=1) on which the office is open."""
+        return frozenset(_WEEKDAYS.index(day.strip()) + 1 for day in self.office_days.split(","))
+
+
+@cache
+def get_settings() -> Settings:
+    return Settings()
