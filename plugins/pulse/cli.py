@@ -10,6 +10,8 @@ import click
 # name -> "module:attribute" of a click command or group
 COMMANDS: dict[str, str] = {
     "sandbox": "pulse.sandbox.cli:sandbox",
+    "services": "pulse.services:services",
+    "mailsink": "pulse.mailsink:mailsink",
 }
 
 

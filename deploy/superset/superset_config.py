@@ -1,0 +1,152 @@
+"""Superset configuration for Pulse (loaded through SUPERSET_CONFIG_PATH).
+
+Runs inside the Superset runtime, so it imports nothing from `pulse`. Every value comes from the
+environment; the defaults suit the local demo (SQLite metadata, no Redis needed for the web UI).
+Production (docker-compose.yml, `make up`) sets the PostgreSQL and Redis variables.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from datetime import timedelta
+from pathlib import Path
+
+from celery.schedules import crontab
+from superset.tasks.types import FixedExecutor
+
+
+def _env(name: str, default: str = "") -> str:
+    return os.environ.get(name, default)
+
+
+def _flag(name: str, default: bool) -> bool:
+    return _env(name, str(default)).strip().lower() in {"1", "true", "yes", "on"}
+
+
+DATA_DIR = Path(_env("PULSE_DATA_DIR", str(Path(__file__).resolve().parents[2] / "data")))
+(DATA_DIR / "superset").mkdir(parents=True, exist_ok=True)
+
+# --- secrets -------------------------------------------------------------------------------
+# Superset signs sessions and encrypts stored database passwords with SECRET_KEY: a missing,
+# short or published key is refused rather than warned about.
+_KNOWN_DEFAULTS = {
+    "CHANGE_ME_SECRET_KEY",
+    "thisISaSECRET_1234",
+    "TEST_NON_DEV_SECRET",
+    "YOUR_OWN_RANDOM_GENERATED_SECRET_KEY",
+    "changeme",
+}
+SECRET_KEY = _env("SUPERSET_SECRET_KEY")
+if not SECRET_KEY or SECRET_KEY in _KNOWN_DEFAULTS or len(SECRET_KEY) < 32:
+    raise SystemExit(
+        "Pulse refuses to start Superset: SUPERSET_SECRET_KEY is missing, a published default, or "
+        "shorter than 32 characters. Generate one with `openssl rand -base64 42` (the demo does this "
+        "once into data/secrets/superset_secret_key)."
+    )
+
+# --- metadata database -----------------------------------------------------------------------
+SQLALCHEMY_DATABASE_URI = _env("SUPERSET_DATABASE_URI", f"sqlite:///{DATA_DIR / 'superset' / 'superset.db'}")
+# SQLite warehouses stay blocked (they expose the server's file system); DuckDB is opened
+# read-only with external file access disabled (see superset_assets/databases/).
+PREVENT_UNSAFE_DB_CONNECTIONS = True
+
+# --- web server ------------------------------------------------------------------------------
+SUPERSET_WEBSERVER_TIMEOUT = int(timedelta(minutes=2).total_seconds())
+ENABLE_PROXY_FIX = _flag("SUPERSET_ENABLE_PROXY_FIX", False)
+# Content-Security-Policy from Talisman; HTTPS is terminated by a proxy in production.
+TALISMAN_ENABLED = _flag("SUPERSET_TALISMAN_ENABLED", True)
+SESSION_COOKIE_SECURE = _flag("SUPERSET_SESSION_COOKIE_SECURE", False)
+SESSION_COOKIE_SAMESITE = "Lax"
+
+FEATURE_FLAGS = {
+    "ALERT_REPORTS": True,
+    "DASHBOARD_RBAC": True,  # dashboards carry their own role list
+    "ENABLE_TEMPLATE_PROCESSING": False,
+    "THUMBNAILS": False,
+    "PLAYWRIGHT_REPORTS_AND_THUMBNAILS": False,  # Debian's chromium is driven by Selenium
+}
+
+# --- caches and Celery (Redis in production; the demo web UI runs without) ------------------
+REDIS_URL = _env("SUPERSET_REDIS_URL")
+if REDIS_URL:
+    _cache = {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": REDIS_URL, "CACHE_DEFAULT_TIMEOUT": 300}
+    CACHE_CONFIG = {**_cache, "CACHE_KEY_PREFIX": "pulse_superset_"}
+    DATA_CACHE_CONFIG = {**_cache, "CACHE_KEY_PREFIX": "pulse_data_"}
+    FILTER_STATE_CACHE_CONFIG = {**_cache, "CACHE_KEY_PREFIX": "pulse_filter_"}
+    EXPLORE_FORM_DATA_CACHE_CONFIG = {**_cache, "CACHE_KEY_PREFIX": "pulse_explore_"}
+
+
+class CeleryConfig:
+    broker_url = _env("SUPERSET_CELERY_BROKER_URL", REDIS_URL or "redis://127.0.0.1:6379/1")
+    result_backend = _env("SUPERSET_CELERY_RESULT_BACKEND", REDIS_URL or "redis://127.0.0.1:6379/1")
+    imports = ("superset.sql_lab", "superset.tasks.scheduler", "superset.tasks.cache")
+    worker_prefetch_multiplier = 1
+    task_acks_late = False
+    beat_schedule = {
+        # the reports scheduler looks for due schedules every minute
+        "reports.scheduler": {
+            "task": "reports.scheduler",
+            "schedule": crontab(minute="*", hour="*"),
+            "options": {"expires": int(timedelta(seconds=60).total_seconds())},
+        },
+        "reports.prune_log": {"task": "reports.prune_log", "schedule": crontab(minute=0, hour=0)},
+    }
+
+
+CELERY_CONFIG = CeleryConfig
+
+# --- Alerts & Reports ----------------------------------------------------------------------
+# Reports render as a fixed service account, whatever user created the schedule.
+ALERT_REPORTS_SERVICE_USER = _env("SUPERSET_REPORTS_USER", "pulse_reports")
+ALERT_REPORTS_EXECUTORS = [FixedExecutor(ALERT_REPORTS_SERVICE_USER)]
+ALERT_REPORTS_NOTIFICATION_DRY_RUN = _flag("SUPERSET_REPORTS_DRY_RUN", False)
+EMAIL_REPORTS_SUBJECT_PREFIX = _env("SUPERSET_REPORTS_SUBJECT_PREFIX", "[Pulse] ")
+ALERT_REPORTS_WORKING_TIME_OUT_KILL = True
+
+SMTP_HOST = _env("SMTP_HOST", "127.0.0.1")
+SMTP_PORT = int(_env("SMTP_PORT", "8025"))
+SMTP_STARTTLS = _flag("SMTP_STARTTLS", False)
+SMTP_SSL = _flag("SMTP_SSL", False)
+SMTP_USER = _env("SMTP_USER")
+SMTP_PASSWORD = _env("SMTP_PASSWORD")
+SMTP_MAIL_FROM = _env("SMTP_MAIL_FROM", "pulse@localhost")
+SMTP_SSL_SERVER_AUTH = _flag("SMTP_SSL_SERVER_AUTH", False)
+
+# Screenshots: Selenium with Debian's chromium and chromedriver, headless. Without the
+# background-networking flags Chromium keeps dialling Google, which this network refuses.
+WEBDRIVER_TYPE = "chrome"
+WEBDRIVER_OPTION_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--hide-scrollbars",
+    "--force-device-scale-factor=1",
+]
+WEBDRIVER_CONFIGURATION = {
+    # Debian's chromedriver finds /usr/bin/chromium by itself; naming the driver keeps Selenium
+    # Manager from trying to download one.
+    "options": {"capabilities": {}, "preferences": {}},
+    "service": {
+        "executable_path": _env("CHROMEDRIVER_BIN", "/usr/bin/chromedriver"),
+        "log_output": str(DATA_DIR / "logs" / "chromedriver.log"),
+        "service_args": [],
+        "port": 0,
+        "env": {},
+    },
+}
+WEBDRIVER_BASEURL = _env("SUPERSET_WEBDRIVER_BASEURL", "http://127.0.0.1:8088/")
+WEBDRIVER_BASEURL_USER_FRIENDLY = _env("SUPERSET_PUBLIC_URL", WEBDRIVER_BASEURL)
+WEBDRIVER_WINDOW = {"dashboard": (1600, 2000), "slice": (1600, 1200), "pixel_density": 1}
+SCREENSHOT_LOAD_WAIT = 60
+SCREENSHOT_SELENIUM_HEADSTART = 3
+SCREENSHOT_SELENIUM_ANIMATION_WAIT = 3
+EMAIL_PAGE_RENDER_WAIT = 30
+
+# --- logging ---------------------------------------------------------------------------------
+LOG_LEVEL = getattr(logging, _env("SUPERSET_LOG_LEVEL", "INFO").upper(), logging.INFO)

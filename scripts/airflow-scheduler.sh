@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# One Airflow component for the production stack (docker-compose.yml, `make up`).
+set -euo pipefail
+source "$(dirname "$0")/lib/env.sh"
+pulse_airflow_env
+exec airflow scheduler
