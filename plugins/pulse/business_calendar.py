@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from zoneinfo import ZoneInfo
 
 import holidays as holiday_calendars
@@ -50,7 +50,7 @@ class BusinessCalendar:
             return "company closing day"
         if not self.holiday_country:
             return None
-        return holiday_calendars.country_holidays(self.holiday_country, years=day.year).get(day)
+        return _holidays(self.holiday_country, day.year).get(day)
 
     def is_office_day(self, day: dt.date) -> bool:
         return day.isoweekday() in self.weekdays and self.holiday_name(day) is None
@@ -115,23 +115,63 @@ class BusinessCalendar:
             return result
         s = pd.to_datetime(starts[valid], utc=True)
         e = pd.to_datetime(ends[valid], utc=True)
-        first = s.dt.tz_convert(self.tz).dt.date.min()
-        last = e.dt.tz_convert(self.tz).dt.date.max()
-        calendar = self.days(first, last)
-        calendar = calendar[calendar["is_office_day"]]
-        opens = calendar["opens_at"].to_numpy(dtype="datetime64[ns]").astype("int64")
-        closes = calendar["closes_at"].to_numpy(dtype="datetime64[ns]").astype("int64")
-        # seconds of office time before each window opens: a running total over the calendar
-        length = closes - opens
-        before = np.concatenate([[0], np.cumsum(length)[:-1]])
-
-        def office_ns_until(moments: pd.Series) -> np.ndarray:
-            ns = moments.to_numpy(dtype="datetime64[ns]").astype("int64")
-            index = np.searchsorted(opens, ns, side="right") - 1  # last window opened at or before
-            clipped = np.clip(index, 0, None)
-            inside = np.clip(ns - opens[clipped], 0, length[clipped])
-            return np.where(index >= 0, before[clipped] + inside, 0)
-
-        seconds = (office_ns_until(e) - office_ns_until(s)) / 1e9
+        timeline = _OfficeTimeline(self, _local_date(s.min(), self.tz), _local_date(e.max(), self.tz))
+        seconds = (timeline.office_ns_until(_ns(e)) - timeline.office_ns_until(_ns(s))) / 1e9
         result[valid] = np.clip(seconds, 0, None)
         return result
+
+    def add_business_seconds(self, starts: pd.Series, seconds: pd.Series | np.ndarray) -> pd.Series:
+        """The moment `seconds` of office time after each start (a start outside office hours
+        counts from the next opening)."""
+        s = pd.to_datetime(pd.Series(starts), utc=True)
+        seconds = np.asarray(seconds, dtype="float64")
+        # office days are at most 24 h long: a window of days*? wide enough to hold the result
+        span_days = int(np.nanmax(seconds) // 3600 // max(self._office_hours_per_day(), 1) * 3 + 14)
+        first = _local_date(s.min(), self.tz)
+        timeline = _OfficeTimeline(self, first, first + dt.timedelta(days=(s.max() - s.min()).days + span_days))
+        target = timeline.office_ns_until(_ns(s)) + np.round(seconds * 1e9).astype("int64")
+        ends = timeline.moment_at_office_ns(target)
+        return pd.Series(pd.to_datetime(ends, utc=True), index=pd.Series(starts).index)
+
+    def _office_hours_per_day(self) -> float:
+        opening = dt.datetime.combine(dt.date(2000, 1, 3), self.opening)
+        closing = dt.datetime.combine(dt.date(2000, 1, 3), self.closing)
+        return (closing - opening).total_seconds() / 3600
+
+
+@lru_cache(maxsize=64)
+def _holidays(country: str, year: int) -> dict[dt.date, str]:
+    return dict(holiday_calendars.country_holidays(country, years=year))
+
+
+def _ns(moments: pd.Series) -> np.ndarray:
+    return moments.to_numpy(dtype="datetime64[ns]").astype("int64")
+
+
+def _local_date(moment: pd.Timestamp, tz: ZoneInfo) -> dt.date:
+    return moment.tz_convert(tz).date()
+
+
+class _OfficeTimeline:
+    """Office windows of a date range laid end to end: office time as one running clock."""
+
+    def __init__(self, calendar: BusinessCalendar, first: dt.date, last: dt.date):
+        days = calendar.days(first - dt.timedelta(days=1), last + dt.timedelta(days=1))
+        days = days[days["is_office_day"]]
+        self.opens = days["opens_at"].to_numpy(dtype="datetime64[ns]").astype("int64")
+        self.closes = days["closes_at"].to_numpy(dtype="datetime64[ns]").astype("int64")
+        self.length = self.closes - self.opens
+        # office nanoseconds before each window opens
+        self.before = np.concatenate([[0], np.cumsum(self.length)[:-1]])
+
+    def office_ns_until(self, ns: np.ndarray) -> np.ndarray:
+        index = np.searchsorted(self.opens, ns, side="right") - 1  # last window opened at or before
+        clipped = np.clip(index, 0, None)
+        inside = np.clip(ns - self.opens[clipped], 0, self.length[clipped])
+        return np.where(index >= 0, self.before[clipped] + inside, 0)
+
+    def moment_at_office_ns(self, office_ns: np.ndarray) -> np.ndarray:
+        index = np.searchsorted(self.before + self.length, office_ns, side="left")
+        if (index >= len(self.opens)).any():
+            raise ValueError("business time beyond the calendar range")
+        return (self.opens[index] + (office_ns - self.before[index])).astype("datetime64[ns]")

@@ -74,3 +74,26 @@ def test_calendar_table(calendar):
     assert list(days["is_office_day"]) == [True, False, False, False, True]
     assert days.loc[3, "holiday_name"] == "King's Day"
     assert days["opens_at"].dt.tz is not None
+
+
+def test_add_business_seconds_is_the_inverse_of_business_seconds(calendar):
+    rng = np.random.default_rng(11)
+    base = pd.Timestamp("2026-03-20", tz="UTC")
+    starts = pd.Series(base + pd.to_timedelta(rng.integers(0, 40 * 86400, 300), unit="s"))
+    seconds = rng.integers(0, 3 * 9 * 3600, 300)
+    ends = calendar.add_business_seconds(starts, seconds)
+    assert (ends >= starts).all()
+    spent = calendar.business_seconds_between(starts, ends)
+    assert np.allclose(spent, seconds)
+    # an end lands inside office hours unless zero seconds were added
+    for end, added in zip(ends, seconds, strict=True):
+        if added > 0:
+            assert calendar.is_open_at(end.to_pydatetime()) or calendar.is_open_at(
+                (end - pd.Timedelta(seconds=1)).to_pydatetime()
+            )
+
+
+def test_add_business_seconds_from_friday_evening_lands_on_monday(calendar):
+    friday_evening = pd.Series([pd.Timestamp("2026-11-20 19:00", tz="Europe/Amsterdam")])
+    end = calendar.add_business_seconds(friday_evening, [3600]).iloc[0]
+    assert end == pd.Timestamp("2026-11-23 09:30", tz="Europe/Amsterdam")
