@@ -12,6 +12,9 @@ COMMANDS: dict[str, str] = {
     "sandbox": "pulse.sandbox.cli:sandbox",
     "services": "pulse.services:services",
     "mailsink": "pulse.mailsink:mailsink",
+    "replay": "pulse.pipeline.cli:replay",
+    "ingest": "pulse.pipeline.cli:ingest",
+    "batches": "pulse.pipeline.cli:batches",
 }
 
 

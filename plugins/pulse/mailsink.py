@@ -28,7 +28,7 @@ class _StoreHandler:
         self._lock = threading.Lock()
         self._counter = 0
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
+    async def handle_DATA(self, server, session, envelope):
         message = email.message_from_bytes(envelope.original_content or envelope.content, policy=email.policy.default)
         # keep the SMTP envelope: Bcc recipients only exist there
         message["X-Envelope-From"] = envelope.mail_from

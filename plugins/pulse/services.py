@@ -9,6 +9,7 @@ SIGKILL for whatever is left.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -161,15 +162,11 @@ def _group_members(group: int) -> list[psutil.Process]:
 
 
 def _signal_all(members: list[psutil.Process], group: int, signum: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(group, signum)
-    except ProcessLookupError:
-        pass
     for member in members:
-        try:
+        with contextlib.suppress(psutil.Error):
             member.send_signal(signum)
-        except psutil.Error:
-            pass
 
 
 def _healthy(health: str) -> bool:

@@ -1,0 +1,31 @@
+"""Source connectors, one module per source. `SOURCES` names each once; the DAGs, `pulse replay`
+and the validation suites find sources and streams through it."""
+
+from __future__ import annotations
+
+import importlib
+from functools import cache
+
+from pulse.sources.base import Source
+from pulse.sources.streams import Stream
+
+# source name -> "module:class"
+SOURCES: dict[str, str] = {}
+
+
+@cache
+def source_class(name: str) -> type[Source]:
+    if name not in SOURCES:
+        raise KeyError(f"unknown source {name!r}; known: {sorted(SOURCES)}")
+    module, _, attribute = SOURCES[name].partition(":")
+    return getattr(importlib.import_module(module), attribute)
+
+
+def all_streams() -> list[Stream]:
+    return [stream for name in SOURCES for stream in source_class(name).streams]
+
+
+def find_stream(key: str) -> Stream:
+    """A stream by `<source>.<stream>`."""
+    source, _, stream = key.partition(".")
+    return source_class(source).stream(stream)

@@ -1,0 +1,84 @@
+"""The warehouse's own bookkeeping: landing index, extraction state, quarantine, validation and
+pipeline health. One DDL for both dialects; `ensure_meta()` is idempotent and runs before any
+pipeline step touches the warehouse."""
+
+from __future__ import annotations
+
+from pulse.warehouse.connection import Connection
+
+SCHEMAS = ("raw", "meta", "quarantine", "staging", "intermediate", "marts", "kpi")
+
+# {json} is text on both engines: portable, and nothing queries inside it in SQL.
+TABLES = {
+    "meta.landing_batches": """
+        batch_id text primary key,
+        source text not null,
+        stream text not null,
+        extracted_at timestamptz not null,
+        window_start timestamptz,
+        window_end timestamptz,
+        complete boolean not null,
+        record_count bigint,
+        file_count integer not null,
+        bytes bigint not null,
+        path text not null,
+        status text not null,
+        rows_loaded bigint,
+        rows_quarantined bigint,
+        error text,
+        updated_at timestamptz not null
+    """,
+    "meta.extract_state": """
+        source text not null,
+        stream text not null,
+        state text not null,
+        batch_id text not null,
+        updated_at timestamptz not null,
+        primary key (source, stream)
+    """,
+    "meta.landed_files": """
+        source text not null,
+        stream text not null,
+        sha256 text not null,
+        file_name text not null,
+        batch_id text not null,
+        loaded_at timestamptz not null,
+        primary key (source, stream, sha256)
+    """,
+    "quarantine.rows": """
+        source text not null,
+        stream text not null,
+        batch_id text not null,
+        row_number bigint not null,
+        rule text not null,
+        column_name text,
+        bad_value text,
+        record text,
+        quarantined_at timestamptz not null
+    """,
+    "meta.validation_results": """
+        batch_id text not null,
+        source text not null,
+        stream text not null,
+        suite text not null,
+        success boolean not null,
+        evaluated_rows bigint not null,
+        failed_rows bigint not null,
+        expectations integer not null,
+        failed_expectations integer not null,
+        batch_failures text,
+        details text,
+        data_docs_path text,
+        validated_at timestamptz not null
+    """,
+}
+
+# Batch statuses in meta.landing_batches
+LANDED, INCOMPLETE, LOADED, BLOCKED = "landed", "incomplete", "loaded", "blocked"
+
+
+def ensure_meta(connection: Connection) -> None:
+    for schema in SCHEMAS:
+        connection.execute(f"create schema if not exists {schema}")
+    for table, columns in TABLES.items():
+        connection.execute(f"create table if not exists {table} ({columns})")
