@@ -61,6 +61,7 @@ class Settings(BaseSettings):
     sandbox_seed: int = 42
     sandbox_scale: float = 1.0
     sandbox_days: int = 120
+    sandbox_base_port: int = 8101  # `pulse sandbox serve`: one port per source API from here
 
     @field_validator("office_hours")
     @classmethod
