@@ -57,6 +57,12 @@ class Settings(BaseSettings):
     data_team_emails: list[str] = Field(default_factory=lambda: ["data-team@example.com"])
     executive_emails: list[str] = Field(default_factory=lambda: ["executives@example.com"])
 
+    # --- source HTTP APIs (pulse.sources.http) -----------------------------------------------
+    http_timeout_seconds: float = 30.0  # connect and read timeout of each request
+    http_max_attempts: int = 5  # tries per request; 429, 5xx and dropped connections are retried
+    http_backoff_seconds: float = 1.0  # exponential back-off multiplier: 1, 2, 4, 8 ... seconds
+    http_max_retry_delay_seconds: float = 300.0  # longest wait between tries (a longer Retry-After is cut)
+
     # --- sandbox (demo and tests) -----------------------------------------------------------
     sandbox_seed: int = 42
     sandbox_scale: float = 1.0
