@@ -46,6 +46,10 @@ class Settings(BaseSettings):
     kpi_lookback_days: int = 7  # days the daily KPI refresh rebuilds
     ga4_lookback_days: int = 3  # GA4 revises data for about 72 hours
 
+    # --- dashboards ---------------------------------------------------------------------------
+    # Where GX Data Docs are served; the data-health dashboard links there (set at deploy time).
+    data_docs_url: str = "http://127.0.0.1:8090/"
+
     # --- mail -------------------------------------------------------------------------------
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 8025
