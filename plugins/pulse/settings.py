@@ -12,7 +12,7 @@ from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from pydantic import Field, SecretStr, computed_field, field_validator
+from pydantic import Field, SecretStr, computed_field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -32,6 +32,7 @@ class Settings(BaseSettings):
     home: Path = REPO_ROOT
     data_dir: Path = REPO_ROOT / "data"
     warehouse_url: str = ""  # default: a DuckDB file under data_dir (see warehouse_url_resolved)
+    drops_dir: Path | None = None  # CSV drops, one folder per feed; default: data_dir / "drops"
 
     # --- business calendar -------------------------------------------------------------------
     business_timezone: str = "Europe/Amsterdam"
@@ -88,6 +89,12 @@ class Settings(BaseSettings):
         if unknown:
             raise ValueError(f"office_days: unknown day(s) {sorted(unknown)}; use {_WEEKDAYS}")
         return value
+
+    @model_validator(mode="after")
+    def _default_drops_dir(self) -> Settings:
+        if self.drops_dir is None:
+            self.drops_dir = self.data_dir / "drops"
+        return self
 
     @computed_field
     @property
