@@ -69,12 +69,15 @@ class Slice:
 
 @dataclass(frozen=True)
 class ChannelRule:
-    """One acquisition-channel rule; `when` rules (Offline, Direct, Unassigned) are described in words."""
+    """One acquisition-channel rule: it matches when all its conditions hold (no condition but
+    `otherwise` matches everything). Values are lower case."""
 
     channel: str
-    medium: tuple[str, ...] = ()
+    order_channel: tuple[str, ...] = ()
     source: tuple[str, ...] = ()
-    when: str = ""
+    medium: tuple[str, ...] = ()
+    utm_missing: bool = False
+    otherwise: bool = False
 
 
 @dataclass(frozen=True)
@@ -190,14 +193,26 @@ def _parse_slices(raw: Any, name: str) -> dict[str, Slice]:
 def _parse_channel_rules(raw: Any, name: str) -> tuple[ChannelRule, ...]:
     rules = []
     for index, rule in enumerate(raw, start=1):
+        where = f"{name}: acquisition_channels rule {index}"
         if not isinstance(rule, dict) or not rule.get("channel"):
-            raise RegistryError(f"{name}: acquisition_channels rule {index}: needs a channel")
-        medium = tuple(str(value).lower() for value in rule.get("medium") or ())
-        source = tuple(str(value).lower() for value in rule.get("source") or ())
-        when = str(rule.get("when") or "")
-        if not (medium or when):
-            raise RegistryError(f"{name}: acquisition_channels rule {index} ({rule['channel']}): needs medium or when")
-        rules.append(ChannelRule(str(rule["channel"]), medium, source, when))
+            raise RegistryError(f"{where}: needs a channel")
+        unknown = set(rule) - {"channel", "order_channel", "source", "medium", "utm_missing", "otherwise"}
+        if unknown:
+            raise RegistryError(f"{where} ({rule['channel']}): unknown condition(s) {sorted(unknown)}")
+        parsed = ChannelRule(
+            channel=str(rule["channel"]),
+            order_channel=tuple(str(value).strip().lower() for value in rule.get("order_channel") or ()),
+            source=tuple(str(value).strip().lower() for value in rule.get("source") or ()),
+            medium=tuple(str(value).strip().lower() for value in rule.get("medium") or ()),
+            utm_missing=bool(rule.get("utm_missing", False)),
+            otherwise=bool(rule.get("otherwise", False)),
+        )
+        conditions = parsed.order_channel or parsed.source or parsed.medium or parsed.utm_missing
+        if parsed.otherwise == bool(conditions):
+            raise RegistryError(f"{where} ({parsed.channel}): needs conditions, or `otherwise: true` alone")
+        rules.append(parsed)
+    if raw and not rules[-1].otherwise:
+        raise RegistryError(f"{name}: the last acquisition_channels rule must be `otherwise: true`")
     return tuple(rules)
 
 
