@@ -10,7 +10,10 @@ from pulse.sources.base import Source
 from pulse.sources.streams import Stream
 
 # source name -> "module:class"
-SOURCES: dict[str, str] = {}
+SOURCES: dict[str, str] = {
+    "shop": "pulse.sources.shop:ShopSource",
+    "hubspot": "pulse.sources.hubspot:HubSpotSource",
+}
 
 
 @cache

@@ -8,7 +8,9 @@ import importlib
 from pulse.sandbox.servers.base import SandboxServer
 
 # source name -> "module:class"
-SERVERS: dict[str, str] = {}
+SERVERS: dict[str, str] = {
+    "hubspot": "pulse.sandbox.servers.hubspot:HubSpotServer",
+}
 
 
 def server_class(name: str) -> type[SandboxServer]:
