@@ -33,7 +33,7 @@ def generate(seed: int, days: int, scale: float, end: dt.date, calendar: Busines
         raise ValueError(f"sandbox generate: --scale must be in (0, 100], got {scale}")
     calendar = calendar or BusinessCalendar.from_settings()
     start = end - dt.timedelta(days=days - 1)
-    ctx = Context(seed, scale, start, end, calendar, incidents_for(start, end))
+    ctx = Context(seed, scale, start, end, calendar, incidents_for(start, end, calendar))
     meta = WorldMeta(
         seed=seed, scale=scale, start=start, end=end, business_timezone=calendar.timezone,
         property_time_zone=calendar.timezone,

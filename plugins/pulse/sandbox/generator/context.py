@@ -12,7 +12,7 @@ import pandas as pd
 from pulse.business_calendar import BusinessCalendar
 from pulse.sandbox.generator.draw import EPOCH, OfficeDays
 from pulse.sandbox.generator.timeline import DAY, Timeline, rng_for
-from pulse.sandbox.world import TABLES, TS
+from pulse.sandbox.world import NULLABLE_INT, TABLES, TS
 from pulse.sandbox.world_io import Incident
 
 # How far past the window lifecycles are drawn (a parcel shipped on the last day is delivered
@@ -65,8 +65,8 @@ class Context:
 
 
 def to_table(frame: pd.DataFrame, table: str) -> pd.DataFrame:
-    """Epoch-second columns (NONE = null) of a generated frame to the table's timestamps, and
-    days-since-1970 columns to dates; the World conforms the rest."""
+    """Epoch-second columns (NONE = null) of a generated frame to the table's timestamps,
+    days-since-1970 columns to dates, NONE ids to nulls; the World conforms the rest."""
     result = frame.copy()
     for column in TABLES[table].columns:
         if column.name not in result:
@@ -76,6 +76,9 @@ def to_table(frame: pd.DataFrame, table: str) -> pd.DataFrame:
             stamps = (values.to_numpy() * 1_000_000).astype("datetime64[us]")
             stamps[values.to_numpy() < 0] = np.datetime64("NaT")
             result[column.name] = pd.Series(stamps, index=result.index).dt.tz_localize("UTC")
+        elif column.type == NULLABLE_INT and values.dtype.kind == "i":
+            numbers = values.to_numpy(dtype="int64", na_value=-1)
+            result[column.name] = pd.arrays.IntegerArray(numbers.copy(), numbers < 0)
         elif column.type == "date" and values.dtype.kind == "i":
             result[column.name] = pd.Series(
                 (values.to_numpy() * DAY).astype("datetime64[s]"), index=result.index

@@ -50,7 +50,7 @@ def shipments(ctx: Context, orders: pd.DataFrame) -> pd.DataFrame:
     slipped = rng.random(n) < WAREHOUSE_SLIP
     ship_day = np.where(slipped, ctx.office_days.offset(processing_day, 1), processing_day)
     same_day = ship_day == placed_day
-    earliest = np.where(same_day, _local_seconds(ctx, placed) + 30 * 60, 9 * HOUR)
+    earliest = np.where(same_day, np.maximum(_local_seconds(ctx, placed) + 30 * 60, 8 * HOUR), 9 * HOUR)
     ship_seconds = earliest + (rng.random(n) * np.maximum(17 * HOUR + 1800 - earliest, 60)).astype("int64")
     shipped_at = at_local(ctx.span, ship_day, ship_seconds)
     carrier = choice(rng, vocab.CARRIER_SHARE, n)

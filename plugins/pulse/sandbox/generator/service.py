@@ -17,7 +17,7 @@ from pulse.sandbox.generator.draw import (
 )
 from pulse.sandbox.generator.timeline import DAY, HOUR, NONE, to_business_epochs
 
-TICKETS_PER_DAY = 22
+TICKETS_PER_DAY = 14
 PRIORITIES = ("low", "normal", "high", "urgent")
 PRIORITY_SPEED = np.array([1.5, 1.0, 0.6, 0.3])  # reply and resolution time factors
 TICKET_TYPES = ("question", "incident", "problem", "task")
@@ -50,7 +50,7 @@ def tickets(ctx: Context, picker: Picker, orders: pd.DataFrame, disputes: pd.Dat
     customer, _ = picker.pick(rng, created)
     n = len(created)
     known = rng.random(n) < 0.8
-    customer_id = np.where(known, customer + 1, NONE)
+    customer_id = np.where(known, picker.customer_ids[customer], NONE)
     # an order question refers to the customer's latest order placed before the ticket, if any
     topic = choice(rng, [0.3, 0.15, 0.2, 0.1, 0.15, 0.1], n)
     order_id = _latest_order(orders, customer, created)

@@ -111,14 +111,14 @@ class TrafficSource:
 
 
 TRAFFIC_SOURCES = (
-    TrafficSource("Organic Search", "google", "organic", 0.33, 0.22, None, "ORGANIC_SEARCH"),
+    TrafficSource("Organic Search", "google", "organic", 0.348, 0.22, None, "ORGANIC_SEARCH"),
     TrafficSource("Organic Search", "bing", "organic", 0.03, 0.02, None, "ORGANIC_SEARCH"),
     TrafficSource("Organic Search", "duckduckgo", "organic", 0.01, 0.005, None, "ORGANIC_SEARCH"),
     TrafficSource("Direct", "(direct)", "(none)", 0.23, 0.50, None, "DIRECT_TRAFFIC"),
     TrafficSource("Paid Search", "google", "cpc", 0.12, 0.08, "google_ads", "PAID_SEARCH"),
     TrafficSource("Paid Search", "bing", "cpc", 0.02, 0.01, "microsoft_ads", "PAID_SEARCH"),
     TrafficSource("Display", "google", "display", 0.02, 0.005, "google_ads", "OTHER_CAMPAIGNS"),
-    TrafficSource("Paid Social", "linkedin", "paid_social", 0.03, 0.005, "linkedin", "PAID_SOCIAL"),
+    TrafficSource("Paid Social", "linkedin", "paid_social", 0.012, 0.002, "linkedin", "PAID_SOCIAL"),
     TrafficSource("Organic Social", "linkedin.com", "referral", 0.02, 0.005, None, "SOCIAL_MEDIA"),
     TrafficSource("Organic Social", "facebook.com", "referral", 0.005, 0.0, None, "SOCIAL_MEDIA"),
     TrafficSource("Referral", "bouwforum.nl", "referral", 0.04, 0.02, None, "REFERRALS"),
@@ -146,8 +146,8 @@ CAMPAIGNS = (
     Campaign("google_ads", "display", "Display | Remarketing", 1.0, 0.004, 0.55),
     Campaign("microsoft_ads", "cpc", "Bing | Brand", 0.5, 0.09, 0.40),
     Campaign("microsoft_ads", "cpc", "Bing | Generic", 0.5, 0.03, 0.95),
-    Campaign("linkedin", "paid_social", "LinkedIn | Installers | Whitepaper", 0.6, 0.006, 6.50),
-    Campaign("linkedin", "paid_social", "LinkedIn | Procurement | Lead gen", 0.4, 0.005, 7.80),
+    Campaign("linkedin", "paid_social", "LinkedIn | Installers | Whitepaper", 0.6, 0.006, 4.80),
+    Campaign("linkedin", "paid_social", "LinkedIn | Procurement | Lead gen", 0.4, 0.005, 5.60),
 )
 CLICKS_WITHOUT_SESSION = 0.12  # ad clicks that never start a session (bounced before the page loaded)
 

@@ -325,16 +325,16 @@ def key_event_table(sessions: pd.DataFrame, parts: list[tuple[pd.DataFrame, int]
 def ad_daily(ctx: Context, sessions: pd.DataFrame) -> pd.DataFrame:
     """Spend, impressions and clicks per day and campaign; clicks follow the paid sessions."""
     rng = ctx.rng("ad_daily")
-    names = campaign_names(ctx)
     n_days = ctx.timeline.n_days
     day = ctx.span.day_of(sessions["started_at"].to_numpy())
+    names = list(sessions["campaign"].cat.categories)
     campaign = sessions["campaign"].cat.codes.to_numpy()
-    inside = (day >= 0) & (day < n_days)
+    inside = (day >= 0) & (day < n_days) & (campaign >= 0)
     counts = np.zeros((n_days, len(names)), dtype="int64")
     np.add.at(counts, (day[inside], campaign[inside]), 1)
     frames = []
     for c in vocab.CAMPAIGNS:
-        visits = counts[:, names.index(c.name)]
+        visits = counts[:, names.index(c.name)] if c.name in names else np.zeros(n_days, dtype="int64")
         clicks = visits + rng.poisson(visits * vocab.CLICKS_WITHOUT_SESSION / (1 - vocab.CLICKS_WITHOUT_SESSION))
         ctr = c.ctr * rng.uniform(0.8, 1.2, n_days)
         impressions = np.maximum(np.round(clicks / ctr), clicks).astype("int64")
