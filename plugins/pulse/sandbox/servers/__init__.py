@@ -9,6 +9,7 @@ from pulse.sandbox.servers.base import SandboxServer
 
 # source name -> "module:class"
 SERVERS: dict[str, str] = {
+    "ga4": "pulse.sandbox.servers.ga4:GA4Server",
     "hubspot": "pulse.sandbox.servers.hubspot:HubSpotServer",
 }
 
