@@ -51,6 +51,24 @@ class Settings(BaseSettings):
     # Where GX Data Docs are served; the data-health dashboard links there (set at deploy time).
     data_docs_url: str = "http://127.0.0.1:8090/"
 
+    # --- validation (pulse.validation) --------------------------------------------------------
+    validation_future_tolerance_minutes: int = 60  # a record stamped later than its extraction + this is refused
+    validation_systemic_share: float = 0.5  # a row rule failing more than this share of a batch blocks it
+    validation_systemic_min_rows: int = 10  # ... in batches of at least this many records
+    volume_history_batches: int = 8  # recent same-weekday batches the volume guard compares a batch with
+    volume_min_history: int = 3  # with fewer comparable batches the volume guard is off
+    volume_collapse_ratio: float = 0.2  # fewer records than this share of the expected is a volume collapse
+    volume_min_expected_rows: int = 20  # below this many expected records a batch is too small to judge
+    data_docs_enabled: bool = True  # rebuild the GX Data Docs after each validation
+    data_docs_keep_per_suite: int = 30  # newest validation results per suite kept in the Data Docs
+    reconcile_days: int = 14  # recent business days each reconciliation run checks
+    reconcile_min_count: int = 10  # days with fewer events than this on the expected side are not judged
+    reconcile_ga_orders_band: tuple[float, float] = (0.7, 1.1)  # GA transactions / shop web orders
+    reconcile_ga_revenue_band: tuple[float, float] = (0.6, 1.15)  # GA purchase revenue / shop web revenue
+    reconcile_shipments_band: tuple[float, float] = (0.9, 1.1)  # carrier-reported shipments / shipped orders
+    reconcile_weekly_band: tuple[float, float] = (0.3, 3.0)  # tickets, calls / same weekday of previous weeks
+    reconcile_weeks: int = 4  # previous weeks the weekly checks compare with
+
     # --- mail -------------------------------------------------------------------------------
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 8025
