@@ -15,6 +15,7 @@ COMMANDS: dict[str, str] = {
     "replay": "pulse.pipeline.cli:replay",
     "ingest": "pulse.pipeline.cli:ingest",
     "batches": "pulse.pipeline.cli:batches",
+    "superset": "pulse.superset.cli:superset",
 }
 
 
