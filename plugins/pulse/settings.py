@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     ticket_sla_hours: int = 48
     kpi_lookback_days: int = 7  # days the daily KPI refresh rebuilds
     ga4_lookback_days: int = 3  # GA4 revises data for about 72 hours
+    ga4_page_size: int = 10_000  # rows per GA4 report page (limit/offset paging; the API allows 250,000)
+    ga4_quota_reserve: float = 0.1  # share of each GA4 property quota a run leaves for dashboards and others
+    ga4_quota_wait_seconds: float = 300.0  # pause when an hourly GA4 quota runs low
 
     # --- dashboards ---------------------------------------------------------------------------
     # Where GX Data Docs are served; the data-health dashboard links there (set at deploy time).
