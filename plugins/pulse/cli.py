@@ -16,6 +16,7 @@ COMMANDS: dict[str, str] = {
     "ingest": "pulse.pipeline.cli:ingest",
     "batches": "pulse.pipeline.cli:batches",
     "superset": "pulse.superset.cli:superset",
+    "kpi": "pulse.transform.cli:kpi",
 }
 
 

@@ -1,0 +1,205 @@
+"""How each kind of model is written to the warehouse (see `pulse.transform.project` for which
+folder gets which). Every function runs inside the refresh's transaction.
+
+Tables that dashboards read (schema `kpi`) are never dropped while their columns stay the same:
+their rows are deleted and inserted. On PostgreSQL a reader blocked behind a dropped table fails
+("could not open relation") instead of reading the new one, and no reader may ever see an error.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from pulse.transform.project import (
+    INCREMENTAL_DAYS,
+    INCREMENTAL_PERIODS,
+    KPI_VALUES,
+    REPLACE_ROWS,
+    TABLE,
+    VIEW,
+    Model,
+    ProjectError,
+)
+from pulse.warehouse.connection import Connection
+
+KPI_VALUES_COLUMNS = """
+    period_start date not null,
+    grain text not null,
+    kpi_id text not null,
+    slice_name text not null,
+    slice_value text not null,
+    numerator double precision,
+    denominator double precision,
+    value double precision
+"""
+
+
+@dataclass(frozen=True)
+class Built:
+    """What building one model did: rows it holds now, and for incremental facts the business days
+    whose rows changed (every `*_day` value of a row that was added, changed or removed)."""
+
+    rows: int | None
+    changed_days: frozenset[dt.date] = frozenset()
+    rebuilt: bool = False  # written from scratch (first build, full refresh or changed columns)
+
+
+def build(connection: Connection, model: Model, sql: str, *, full: bool) -> Built:
+    kind = model.materialization
+    if kind == VIEW:
+        return _view(connection, model, sql)
+    if kind == TABLE:
+        return _table(connection, model, sql)
+    if kind == INCREMENTAL_DAYS:
+        return _incremental_days(connection, model, sql, full=full)
+    if kind == KPI_VALUES:
+        return _kpi_values(connection, model, sql, full=full)
+    if kind == INCREMENTAL_PERIODS:
+        return _incremental_periods(connection, model, sql, full=full)
+    if kind == REPLACE_ROWS:
+        return _replace_rows(connection, model, sql)
+    raise AssertionError(kind)
+
+
+def _view(connection: Connection, model: Model, sql: str) -> Built:
+    connection.execute(f"drop view if exists {model.relation}")
+    connection.execute(f"create view {model.relation} as\n{sql}")
+    return Built(rows=None)
+
+
+def _table(connection: Connection, model: Model, sql: str) -> Built:
+    connection.execute(f"drop table if exists {model.relation}")
+    connection.execute(f"create table {model.relation} as\n{sql}")
+    return Built(rows=_count(connection, model.relation), rebuilt=True)
+
+
+def _incremental_days(connection: Connection, model: Model, sql: str, *, full: bool) -> Built:
+    """A fact table written by business day. The model's rows are computed over all history and
+    compared with the stored ones: a late change (an order cancelled weeks later, a quote accepted,
+    a contact reaching MQL) can touch any day, and only comparing finds every such day, which is
+    what makes an incremental refresh equal a full one. Only the days that changed are rewritten."""
+    day_column = model.config.get("day_column")
+    if not day_column:
+        raise ProjectError(f"{model.path}: a fact needs {{{{ config(day_column='...') }}}}, the business day it is stored by")
+    candidate = f"{model.schema}.{model.name}__candidate"
+    connection.execute(f"drop table if exists {candidate}")
+    connection.execute(f"create table {candidate} as\n{sql}")
+    columns = connection.columns(candidate)
+    if day_column not in columns:
+        raise ProjectError(f"{model.path}: day_column {day_column!r} is not a column of the model")
+    day_columns = [name for name in columns if name == day_column or name.endswith("_day")]
+    stored = connection.columns(model.relation) if connection.table_exists(model.relation) else None
+    if full or stored != columns:
+        connection.execute(f"drop table if exists {model.relation}")
+        connection.execute(f"alter table {candidate} rename to {model.name}")
+        return Built(rows=_count(connection, model.relation), changed_days=_all_days(connection, model.relation,
+                     day_columns), rebuilt=True)
+    listed = ", ".join(columns)
+    connection.execute(
+        f"create temporary table fact_changes as (select {listed} from {candidate} except "
+        f"select {listed} from {model.relation}) union all (select {listed} from {model.relation} "
+        f"except select {listed} from {candidate})"
+    )
+    changed = _days(connection, "fact_changes", day_columns)
+    connection.execute("drop table fact_changes")
+    if changed:
+        connection.execute("create temporary table changed_days (day date primary key)")
+        _insert_days(connection, "changed_days", sorted(changed))
+        connection.execute(f"delete from {model.relation} where {day_column} in (select day from changed_days)")
+        connection.execute(
+            f"insert into {model.relation} ({listed}) select {listed} from {candidate} "
+            f"where {day_column} in (select day from changed_days)"
+        )
+        connection.execute("drop table changed_days")
+    connection.execute(f"drop table {candidate}")
+    return Built(rows=_count(connection, model.relation), changed_days=frozenset(changed))
+
+
+def _kpi_values(connection: Connection, model: Model, sql: str, *, full: bool) -> Built:
+    """One KPI's rows of the long table: those of the refresh's periods are replaced."""
+    listed = "period_start, grain, kpi_id, slice_name, slice_value, numerator, denominator, value"
+    scope = "" if full else (
+        " and (grain, period_start) in (select grain, period_start from meta.kpi_refresh_periods)"
+    )
+    connection.execute("delete from kpi.kpi_values where kpi_id = :kpi_id" + scope, {"kpi_id": model.name})
+    connection.execute(
+        f"insert into kpi.kpi_values ({listed}) select {listed} from (\n{sql}\n) as rows_of_kpi "
+        f"where kpi_id = :kpi_id",
+        {"kpi_id": model.name},
+    )
+    return Built(rows=connection.scalar("select count(*) from kpi.kpi_values where kpi_id = :kpi_id",
+                                        {"kpi_id": model.name}))
+
+
+def _incremental_periods(connection: Connection, model: Model, sql: str, *, full: bool) -> Built:
+    """A list per period (grain, period_start): the refresh's periods are replaced."""
+    if full or not connection.table_exists(model.relation):
+        return _replace_rows(connection, model, sql)
+    new = f"{model.schema}.{model.name}__new"
+    connection.execute(f"drop table if exists {new}")
+    connection.execute(f"create table {new} as\n{sql}")
+    if connection.columns(new) != connection.columns(model.relation):
+        connection.execute(f"drop table {new}")
+        return _replace_rows(connection, model, sql)
+    listed = ", ".join(connection.columns(new))
+    connection.execute(
+        f"delete from {model.relation} where (grain, period_start) in "
+        f"(select grain, period_start from meta.kpi_refresh_periods)"
+    )
+    connection.execute(
+        f"insert into {model.relation} ({listed}) select {listed} from {new} where (grain, period_start) in "
+        f"(select grain, period_start from meta.kpi_refresh_periods)"
+    )
+    connection.execute(f"drop table {new}")
+    return Built(rows=_count(connection, model.relation))
+
+
+def _replace_rows(connection: Connection, model: Model, sql: str) -> Built:
+    """Replace every row; the table itself is dropped only when its columns change."""
+    new = f"{model.schema}.{model.name}__new"
+    connection.execute(f"drop table if exists {new}")
+    connection.execute(f"create table {new} as\n{sql}")
+    if connection.table_exists(model.relation) and connection.columns(new) == connection.columns(model.relation):
+        listed = ", ".join(connection.columns(new))
+        connection.execute(f"delete from {model.relation}")
+        connection.execute(f"insert into {model.relation} ({listed}) select {listed} from {new}")
+        connection.execute(f"drop table {new}")
+    else:
+        connection.execute(f"drop table if exists {model.relation}")
+        connection.execute(f"alter table {new} rename to {model.name}")
+    return Built(rows=_count(connection, model.relation), rebuilt=True)
+
+
+def ensure_kpi_values(connection: Connection) -> None:
+    connection.execute(f"create table if not exists kpi.kpi_values ({KPI_VALUES_COLUMNS})")
+
+
+# --- helpers ----------------------------------------------------------------------------------
+def _count(connection: Connection, relation: str) -> int:
+    return int(connection.scalar(f"select count(*) from {relation}"))
+
+
+def _days(connection: Connection, relation: str, day_columns: list[str]) -> set[dt.date]:
+    union = " union ".join(f"select {column} as day from {relation}" for column in day_columns)
+    rows = connection.fetchall(f"select distinct day from ({union}) as days where day is not null")
+    return {_as_date(row[0]) for row in rows}
+
+
+def _all_days(connection: Connection, relation: str, day_columns: list[str]) -> frozenset[dt.date]:
+    return frozenset(_days(connection, relation, day_columns))
+
+
+def _insert_days(connection: Connection, table: str, days: list[dt.date]) -> None:
+    for offset in range(0, len(days), 500):
+        chunk = days[offset:offset + 500]
+        values = ", ".join(f"(cast('{day.isoformat()}' as date))" for day in chunk)
+        connection.execute(f"insert into {table} (day) values {values}")
+
+
+def _as_date(value: object) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])

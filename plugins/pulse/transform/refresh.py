@@ -1,0 +1,254 @@
+"""`refresh_kpis()`: build the KPI layer from the raw tables, all or nothing.
+
+One refresh renders every model, then in ONE transaction: rebuilds the business calendar and the
+registry table, the staging views, the intermediate tables, the fact tables (only the business days
+whose rows changed), works out the refresh scope, rebuilds the KPI tables for the periods in scope,
+and records itself in `meta.kpi_refreshes`. On PostgreSQL that transaction is the publication:
+readers see the old KPI layer or the new one, never a mix. On DuckDB readers use the serving copy
+(`pulse.warehouse.publish`), made after the refresh commits.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pulse.business_calendar import BusinessCalendar
+from pulse.kpi.registry import Registry, load_registry
+from pulse.settings import Settings, get_settings
+from pulse.sources import find_stream
+from pulse.transform import seeds
+from pulse.transform.materialize import Built, build, ensure_kpi_values
+from pulse.transform.project import INCREMENTAL_DAYS, KPI_VALUES, Model, ProjectError, discover, run_order
+from pulse.transform.render import Renderer
+from pulse.transform.scope import Scope, full_scope, incremental_scope, write_scope
+from pulse.warehouse.connection import Connection, Warehouse
+from pulse.warehouse.loader import ensure_raw_table
+from pulse.warehouse.meta import ensure_meta
+
+log = logging.getLogger(__name__)
+
+REFRESHES_DDL = """
+    refresh_id text not null primary key,
+    started_at timestamptz not null,
+    finished_at timestamptz,
+    status text not null,
+    mode text,
+    through date,
+    window_start date,
+    days_rebuilt integer,
+    periods_rebuilt integer,
+    models_run integer,
+    duration_seconds double precision,
+    kpi_values_rows bigint,
+    error text
+"""
+REFRESH_TABLES_DDL = """
+    refresh_id text not null,
+    table_name text not null,
+    row_count bigint not null,
+    primary key (refresh_id, table_name)
+"""
+
+
+@dataclass(frozen=True)
+class RefreshResult:
+    refresh_id: str
+    mode: str  # full | incremental
+    through: dt.date
+    window_start: dt.date
+    days_rebuilt: tuple[dt.date, ...]
+    periods_rebuilt: dict[str, int]  # grain -> periods rebuilt
+    models_run: tuple[str, ...]
+    duration_seconds: float
+    row_counts: dict[str, int] = field(default_factory=dict)  # kpi table -> rows after the refresh
+
+
+def default_through(settings: Settings | None = None) -> dt.date:
+    """The last complete business day: yesterday in the business time zone."""
+    settings = settings or get_settings()
+    return dt.datetime.now(settings.tz).date() - dt.timedelta(days=1)
+
+
+def refresh_kpis(*, warehouse: Warehouse | None = None, full: bool = False, through: dt.date | None = None,
+                 sql_dir: Path | None = None, settings: Settings | None = None,
+                 registry: Registry | None = None) -> RefreshResult:
+    settings = settings or get_settings()
+    warehouse = warehouse or Warehouse.from_settings()
+    registry = registry or load_registry()
+    through = through or default_through(settings)
+    calendar = BusinessCalendar.from_settings(settings)
+    models = discover(sql_dir)
+    renderer = Renderer(
+        sql_dir or _default_sql_dir(), models, warehouse.dialect, _variables(settings, through), registry,
+    )
+    rendered = {name: renderer.render(model) for name, model in models.items()}
+    order = run_order(models)
+
+    refresh_id = f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
+    started = time.monotonic()
+    started_at = dt.datetime.now(dt.UTC)
+    with warehouse.connect() as connection:
+        ensure_meta(connection)
+        connection.execute(f"create table if not exists meta.kpi_refreshes ({REFRESHES_DDL})")
+        connection.execute(f"create table if not exists meta.kpi_refresh_tables ({REFRESH_TABLES_DDL})")
+        try:
+            with connection.transaction():
+                result = _run(connection, models, order, rendered, refresh_id=refresh_id, full=full, through=through,
+                              calendar=calendar, registry=registry, settings=settings, started=started,
+                              started_at=started_at)
+        except Exception as error:
+            connection.execute(
+                "insert into meta.kpi_refreshes (refresh_id, started_at, finished_at, status, through, "
+                "duration_seconds, error) values (:id, :started, :finished, 'failed', :through, :seconds, :error)",
+                {"id": refresh_id, "started": started_at, "finished": dt.datetime.now(dt.UTC), "through": through,
+                 "seconds": time.monotonic() - started, "error": f"{type(error).__name__}: {error}"[:4000]},
+            )
+            raise
+    log.info("KPI refresh %s (%s through %s): %d days, %s periods, %d models in %.1fs", result.refresh_id,
+             result.mode, result.through, len(result.days_rebuilt), result.periods_rebuilt, len(result.models_run),
+             result.duration_seconds)
+    return result
+
+
+def _run(connection: Connection, models: dict[str, Model], order: list[Model], rendered: dict[str, str], *,
+         refresh_id: str, full: bool, through: dt.date, calendar: BusinessCalendar, registry: Registry,
+         settings: Settings, started: float, started_at: dt.datetime) -> RefreshResult:
+    previous = _previous_refresh(connection)
+    incremental = not full and previous is not None and previous[0] <= through
+    _ensure_sources(connection, order)
+    seeds.build_calendar(connection, calendar, through)
+    seeds.build_registry(connection, registry)
+
+    built: dict[str, Built] = {}
+    upstream = [model for model in order if model.layer != "kpi"]
+    for model in upstream:
+        built[model.name] = _build(connection, model, rendered[model.name], full=not incremental)
+
+    window_start = _window_start(connection, upstream, through)
+    if incremental and all(built[m.name].rebuilt is False for m in upstream if m.materialization == INCREMENTAL_DAYS):
+        changed = set().union(*(built[m.name].changed_days for m in upstream)) if upstream else set()
+        scope = incremental_scope(
+            through=through, window_start=window_start, lookback_days=settings.kpi_lookback_days,
+            previous_through=previous[0], previous_window_start=previous[1], changed_days=changed,
+        )
+    else:
+        scope = full_scope(window_start, through)
+    write_scope(connection, scope)
+
+    ensure_kpi_values(connection)
+    kpi_models = [model for model in order if model.layer == "kpi"]
+    value_ids = [model.name for model in kpi_models if model.materialization == KPI_VALUES]
+    _drop_orphan_values(connection, value_ids)
+    for model in kpi_models:
+        built[model.name] = _build(connection, model, rendered[model.name], full=scope.full)
+
+    row_counts = _kpi_row_counts(connection)
+    periods = scope.periods()
+    per_grain = {grain: sum(1 for g, _ in periods if g == grain) for grain in ("day", "week", "month", "quarter")}
+    result = RefreshResult(
+        refresh_id=refresh_id, mode="full" if scope.full else "incremental", through=through,
+        window_start=window_start, days_rebuilt=tuple(sorted(scope.days)), periods_rebuilt=per_grain,
+        models_run=tuple(model.name for model in order), duration_seconds=time.monotonic() - started,
+        row_counts=row_counts,
+    )
+    _record(connection, result, started_at, scope)
+    return result
+
+
+def _build(connection: Connection, model: Model, sql: str, *, full: bool) -> Built:
+    try:
+        return build(connection, model, sql, full=full)
+    except ProjectError:
+        raise
+    except Exception as error:
+        raise ProjectError(f"model {model.name} ({model.path}) failed: {type(error).__name__}: {error}") from error
+
+
+def _ensure_sources(connection: Connection, order: list[Model]) -> None:
+    """Every raw table a staging model reads exists (empty until its source first loads), with the
+    columns of the stream's contract."""
+    for model in order:
+        for source, stream_name in sorted(model.sources):
+            try:
+                stream = find_stream(f"{source}.{stream_name}")
+            except KeyError as error:
+                raise ProjectError(f"{model.path}: source({source!r}, {stream_name!r}) is not a declared stream "
+                                   f"({error})") from error
+            ensure_raw_table(connection, stream)
+
+
+def _window_start(connection: Connection, upstream: list[Model], through: dt.date) -> dt.date:
+    """First business day of the KPI window: the earliest stored day of the facts that mark the
+    start of the business's activity (`config(window=true)`: orders, web sessions), or `through`
+    when there is none yet. Older history (customers registered years ago) is still counted in the
+    periods it belongs to; the window only decides which periods get a row."""
+    firsts = []
+    for model in upstream:
+        if model.materialization == INCREMENTAL_DAYS and model.config.get("window"):
+            first = connection.scalar(f"select min({model.config['day_column']}) from {model.relation}")
+            if first is not None:
+                firsts.append(first if isinstance(first, dt.date) else dt.date.fromisoformat(str(first)[:10]))
+    return min([*firsts, through])
+
+
+def _previous_refresh(connection: Connection) -> tuple[dt.date, dt.date] | None:
+    row = connection.fetchone(
+        "select through, window_start from meta.kpi_refreshes where status = 'success' "
+        "order by finished_at desc limit 1"
+    )
+    if row is None or not connection.table_exists("kpi.kpi_values"):
+        return None
+    return row[0], row[1]
+
+
+def _drop_orphan_values(connection: Connection, kpi_ids: list[str]) -> None:
+    """Rows of KPIs whose model is gone (renamed or removed) do not linger."""
+    if not kpi_ids:
+        connection.execute("delete from kpi.kpi_values")
+        return
+    listed = ", ".join(f"'{kpi_id}'" for kpi_id in kpi_ids)
+    connection.execute(f"delete from kpi.kpi_values where kpi_id not in ({listed})")
+
+
+def _kpi_row_counts(connection: Connection) -> dict[str, int]:
+    tables = connection.fetchall(
+        "select table_name from information_schema.tables where table_schema = 'kpi' order by table_name"
+    )
+    return {f"kpi.{name}": int(connection.scalar(f"select count(*) from kpi.{name}")) for (name,) in tables}
+
+
+def _record(connection: Connection, result: RefreshResult, started_at: dt.datetime, scope: Scope) -> None:
+    connection.execute(
+        "insert into meta.kpi_refreshes (refresh_id, started_at, finished_at, status, mode, through, window_start, "
+        "days_rebuilt, periods_rebuilt, models_run, duration_seconds, kpi_values_rows) values (:id, :started, "
+        ":finished, 'success', :mode, :through, :window_start, :days, :periods, :models, :seconds, :rows)",
+        {"id": result.refresh_id, "started": started_at, "finished": dt.datetime.now(dt.UTC), "mode": result.mode,
+         "through": result.through, "window_start": result.window_start, "days": len(scope.days),
+         "periods": sum(result.periods_rebuilt.values()), "models": len(result.models_run),
+         "seconds": result.duration_seconds, "rows": result.row_counts.get("kpi.kpi_values", 0)},
+    )
+    for table, rows in sorted(result.row_counts.items()):
+        connection.execute(
+            "insert into meta.kpi_refresh_tables (refresh_id, table_name, row_count) values (:id, :table, :rows)",
+            {"id": result.refresh_id, "table": table, "rows": rows},
+        )
+
+
+def _variables(settings: Settings, through: dt.date) -> dict:
+    return {
+        "business_timezone": settings.business_timezone,
+        "phone_sla_seconds": settings.phone_sla_seconds,
+        "ticket_sla_hours": settings.ticket_sla_hours,
+        "through": through.isoformat(),
+    }
+
+
+def _default_sql_dir() -> Path:
+    from pulse.transform.project import SQL_DIR
+
+    return SQL_DIR

@@ -1,0 +1,131 @@
+"""Rendering models with Jinja: `ref()`, `source()`, `config()`, the project's macros
+(`sql/macros/*.sql`, available in every model) and the values models may read (`dialect`,
+`var(...)`, the KPI registry).
+
+Dialect differences are handled in one place only: macros in `sql/macros/dialect.sql` that branch
+on `dialect` (`duckdb` or `postgres`). Models never test the dialect themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from pulse.kpi.registry import Registry
+from pulse.transform import parts
+from pulse.transform.project import KPI_VALUES, Model, ProjectError
+
+# Tables the runner builds from Python before any model runs, addressable with ref()
+SEEDS = {"calendar_days": "staging.calendar_days", "kpi_registry": "kpi.kpi_registry"}
+KPI_VALUES_TABLE = "kpi_values"
+# Tables describing the current refresh (written by the runner before the KPI layer runs)
+SCOPE_TABLES = {
+    "refresh_days": "meta.kpi_refresh_days",
+    "refresh_periods": "meta.kpi_refresh_periods",
+    "refresh_day_periods": "meta.kpi_refresh_day_periods",
+    "window_periods": "meta.kpi_window_periods",
+}
+
+
+class Renderer:
+    def __init__(self, sql_dir: Path, models: Mapping[str, Model], dialect: str, variables: Mapping[str, Any],
+                 registry: Registry):
+        self.models = models
+        self.dialect = dialect
+        self.variables = dict(variables)
+        self.registry = registry
+        self._model: Model | None = None
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(str(sql_dir)),
+            undefined=jinja2.StrictUndefined,
+            autoescape=False,
+            keep_trailing_newline=True,
+        )
+        self.env.globals.update(
+            dialect=dialect,
+            ref=self._ref,
+            source=self._source,
+            config=self._config,
+            var=self._var,
+            scope=self._scope,
+            kpi=self._kpi,
+            slice_null_label=self._slice_null_label,
+            this=self._this,
+            raise_error=self._raise,
+            part=parts.part,
+            period_part=parts.period_part,
+            measure=parts.measure,
+        )
+        for path in sorted((sql_dir / "macros").glob("*.sql")):
+            module = self.env.get_template(f"macros/{path.name}").module
+            for name in dir(module):
+                if not name.startswith("_"):
+                    self.env.globals[name] = getattr(module, name)
+
+    def render(self, model: Model) -> str:
+        self._model = model
+        try:
+            return self.env.from_string(model.sql).render().strip().rstrip(";")
+        except jinja2.TemplateError as error:
+            raise ProjectError(f"{model.path}: {error}") from error
+        except ProjectError as error:
+            raise ProjectError(f"{model.path}: {error}") from error
+        finally:
+            self._model = None
+
+    # --- functions models call -----------------------------------------------------------------
+    def _current(self) -> Model:
+        if self._model is None:
+            raise ProjectError("ref(), source() and config() are only available while rendering a model")
+        return self._model
+
+    def _ref(self, name: str) -> str:
+        if name in SEEDS:
+            return SEEDS[name]
+        if name == KPI_VALUES_TABLE:
+            # the long table is written by every model in kpi/values/: reading it waits for all of them
+            self._current().refs.update(n for n, m in self.models.items() if m.materialization == KPI_VALUES)
+            return "kpi.kpi_values"
+        if name not in self.models:
+            raise ProjectError(f"ref({name!r}) names no model")
+        self._current().refs.add(name)
+        return self.models[name].relation
+
+    def _source(self, source: str, stream: str) -> str:
+        self._current().sources.add((source, stream))
+        return f"raw.{source}__{stream}"
+
+    def _config(self, **options: Any) -> str:
+        self._current().config.update(options)
+        return ""
+
+    def _var(self, name: str) -> Any:
+        if name not in self.variables:
+            raise ProjectError(f"var({name!r}) is not defined; known: {sorted(self.variables)}")
+        return self.variables[name]
+
+    def _scope(self, name: str) -> str:
+        if name not in SCOPE_TABLES:
+            raise ProjectError(f"scope({name!r}) is not a refresh scope table; known: {sorted(SCOPE_TABLES)}")
+        return SCOPE_TABLES[name]
+
+    def _kpi(self, kpi_id: str | None = None):
+        kpi_id = kpi_id or self._current().name
+        if kpi_id not in self.registry:
+            raise ProjectError(f"KPI {kpi_id!r} is not in kpis.yml")
+        return self.registry.get(kpi_id)
+
+    def _slice_null_label(self, slice_name: str) -> str:
+        if slice_name not in self.registry.slices:
+            raise ProjectError(f"slice {slice_name!r} is not declared in kpis.yml")
+        return self.registry.slices[slice_name].null_label
+
+    def _this(self) -> Model:
+        return self._current()
+
+    @staticmethod
+    def _raise(message: str) -> None:
+        raise ProjectError(message)

@@ -1,0 +1,116 @@
+"""Tables the SQL reads that come from Python, not from a source: the business calendar
+(`staging.calendar_days`) and the KPI registry (`kpi.kpi_registry`). Rebuilt every refresh."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import pyarrow as pa
+
+from pulse.business_calendar import BusinessCalendar
+from pulse.kpi.registry import Registry
+from pulse.warehouse.connection import Connection
+from pulse.warehouse.loader import append
+
+# The calendar covers these whole years around `through`: business durations of moments outside
+# it are null (no KPI measures office time that long ago; building each year's holidays costs).
+CALENDAR_YEARS_BACK = 10
+CALENDAR_YEARS_AHEAD = 2  # promised dates, due dates and estimates lie in the future
+
+CALENDAR_COLUMNS = """
+    day date not null primary key,
+    iso_weekday integer not null,
+    week_start date not null,
+    month_start date not null,
+    quarter_start date not null,
+    is_office_day boolean not null,
+    holiday_name text,
+    opens_at timestamptz,
+    closes_at timestamptz,
+    office_seconds double precision not null,
+    office_seconds_before double precision not null
+"""
+
+REGISTRY_COLUMNS = """
+    kpi_id text not null primary key,
+    ref text not null,
+    title text not null,
+    area text not null,
+    dashboard text not null,
+    kind text not null,
+    unit text not null,
+    better text not null,
+    summary boolean not null,
+    confidential boolean not null,
+    target_min double precision,
+    target_max double precision,
+    benchmark text,
+    grains text not null,
+    slices text not null,
+    sources text not null,
+    list_table text,
+    definition text not null
+"""
+
+
+def calendar_frame(calendar: BusinessCalendar, through: dt.date) -> pd.DataFrame:
+    """One row per day: its periods, its office window in UTC (opening and closing are local wall
+    clock times, so the UTC window moves with daylight saving), and the office seconds of every
+    earlier day in the table: business seconds between two moments are then a difference of two
+    running totals, with no range join."""
+    first = dt.date(through.year - CALENDAR_YEARS_BACK, 1, 1)
+    last = dt.date(through.year + CALENDAR_YEARS_AHEAD, 12, 31)
+    days = [first + dt.timedelta(days=offset) for offset in range((last - first).days + 1)]
+    windows = [calendar.office_window(day) for day in days]
+    stamps = pd.Series(pd.to_datetime(days))
+    frame = pd.DataFrame({
+        "day": days,
+        "iso_weekday": stamps.dt.weekday + 1,
+        "week_start": (stamps - pd.to_timedelta(stamps.dt.weekday, unit="D")).dt.date,
+        "month_start": (stamps - pd.to_timedelta(stamps.dt.day - 1, unit="D")).dt.date,
+        "quarter_start": [dt.date(day.year, (day.month - 1) // 3 * 3 + 1, 1) for day in days],
+        "is_office_day": [window is not None for window in windows],
+        "holiday_name": [calendar.holiday_name(day) for day in days],
+        "opens_at": pd.to_datetime([window[0] if window else None for window in windows], utc=True),
+        "closes_at": pd.to_datetime([window[1] if window else None for window in windows], utc=True),
+    })
+    length = (frame["closes_at"] - frame["opens_at"]).dt.total_seconds().fillna(0.0)
+    frame["office_seconds"] = length
+    frame["office_seconds_before"] = length.cumsum() - length
+    return frame
+
+
+def build_calendar(connection: Connection, calendar: BusinessCalendar, through: dt.date) -> int:
+    frame = calendar_frame(calendar, through)
+    replace_table(connection, "staging.calendar_days", CALENDAR_COLUMNS, pa.Table.from_pandas(frame, preserve_index=False))
+    return len(frame)
+
+
+def registry_frame(registry: Registry) -> pd.DataFrame:
+    return pd.DataFrame([
+        {
+            "kpi_id": kpi.id, "ref": kpi.ref, "title": kpi.title, "area": kpi.area, "dashboard": kpi.dashboard,
+            "kind": kpi.kind, "unit": kpi.unit, "better": kpi.better, "summary": kpi.summary,
+            "confidential": kpi.confidential,
+            "target_min": kpi.target.min if kpi.target else None,
+            "target_max": kpi.target.max if kpi.target else None,
+            "benchmark": kpi.benchmark, "grains": ",".join(kpi.grains), "slices": ",".join(kpi.slices),
+            "sources": ",".join(kpi.sources), "list_table": kpi.table, "definition": kpi.definition,
+        }
+        for kpi in registry
+    ]).astype({"target_min": "float64", "target_max": "float64"})
+
+
+def build_registry(connection: Connection, registry: Registry) -> int:
+    frame = registry_frame(registry)
+    replace_table(connection, "kpi.kpi_registry", REGISTRY_COLUMNS, pa.Table.from_pandas(frame, preserve_index=False))
+    return len(frame)
+
+
+def replace_table(connection: Connection, table: str, columns: str, rows: pa.Table) -> None:
+    """Create the table if needed and replace its rows (no DDL on an existing table, so readers of
+    a PostgreSQL warehouse never see it vanish)."""
+    connection.execute(f"create table if not exists {table} ({columns})")
+    connection.execute(f"delete from {table}")
+    append(connection, table, rows)
