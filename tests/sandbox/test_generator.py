@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
 
 import numpy as np
 import pandas as pd
@@ -174,7 +175,7 @@ def test_money_adds_up_in_cents(world):
 
 def _ordered(frame: pd.DataFrame, *columns: str) -> None:
     """Each present moment is at or after the previous present one."""
-    for earlier, later in zip(columns, columns[1:], strict=False):
+    for earlier, later in itertools.pairwise(columns):
         both = frame[[earlier, later]].dropna()
         bad = both[both[later] < both[earlier]]
         assert bad.empty, f"{earlier} after {later} in {len(bad)} rows"
@@ -213,7 +214,7 @@ def test_drop_off_through_the_funnel(world):
     contacts = world["crm_contacts"]
     window = contacts[contacts["created_at"] >= pd.Timestamp(world.meta.start, tz=TZ)]
     counts = [window[c].notna().sum() for c in ("lead_at", "mql_at", "sql_at", "opportunity_at", "customer_at")]
-    assert all(a > b for a, b in zip(counts, counts[1:], strict=False)), counts
+    assert all(a > b for a, b in itertools.pairwise(counts)), counts
     assert 0.2 < counts[1] / counts[0] < 0.7
 
 

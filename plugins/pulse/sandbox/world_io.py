@@ -85,13 +85,23 @@ def conform(frame: pd.DataFrame, table: Table) -> pd.DataFrame:
     result = pd.DataFrame(index=frame.index)
     for column in table.columns:
         values = frame[column.name]
-        if column.type == TS:
+        if _conforms(values, column.type):
+            result[column.name] = values  # already right: no copy (worlds are large)
+        elif column.type == TS:
             result[column.name] = pd.to_datetime(values, utc=True).astype("datetime64[us, UTC]")
         elif column.type == DATE:
             result[column.name] = pd.to_datetime(values).dt.date.astype("object").where(values.notna(), None)
         else:
             result[column.name] = values.astype(_PANDAS_TYPES[column.type])
     return result.reset_index(drop=True)
+
+
+def _conforms(values: pd.Series, column_type: str) -> bool:
+    if column_type == TS:
+        return str(values.dtype) == "datetime64[us, UTC]"
+    if column_type == DATE:
+        return values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) in ("date", "empty")
+    return values.dtype == pd.api.types.pandas_dtype(_PANDAS_TYPES[column_type])
 
 
 def empty_frame(table: Table) -> pd.DataFrame:

@@ -21,7 +21,7 @@ from pulse.sandbox.generator.context import Context, to_table
 from pulse.sandbox.generator.timeline import NONE
 from pulse.sandbox.incidents import incidents_for
 from pulse.sandbox.world import TABLES
-from pulse.sandbox.world_io import World, WorldMeta
+from pulse.sandbox.world_io import World, WorldMeta, conform
 
 __all__ = ["generate"]
 
@@ -40,8 +40,9 @@ def generate(seed: int, days: int, scale: float, end: dt.date, calendar: Busines
         office_hours=f"{calendar.opening:%H:%M}-{calendar.closing:%H:%M}", incidents=ctx.incidents,
     )
     tables = _draw(ctx)
-    full = World({name: to_table(frame, name) for name, frame in tables.items()}, meta)
-    return World(as_of.tables_as_of(full.tables, pd.Timestamp(meta.now), meta.business_timezone), meta)
+    for name in list(tables):  # one table at a time: a world at scale 10 is gigabytes
+        tables[name] = conform(to_table(tables.pop(name), name), TABLES[name])
+    return World(as_of.tables_as_of(tables, pd.Timestamp(meta.now), meta.business_timezone), meta)
 
 
 def _draw(ctx: Context) -> dict[str, pd.DataFrame]:
@@ -81,6 +82,8 @@ def _draw(ctx: Context) -> dict[str, pd.DataFrame]:
     buyer_part = web.buyer_sessions(ctx, pages, picker, buyers, orders)
     buyer_events = web.key_events(ctx, "key_events.buyers", buyer_part, pages, 0.3)
     sessions = web.web_sessions(ctx, pages, [prospects, buyer_part], orders["order_id"].to_numpy())
+    prospect_rows = len(prospects)
+    del prospects, buyer_part
     orders = _attribute_orders(orders, sessions)
     after = fulfilment.fulfilment(ctx, orders)
     tickets = service.tickets(ctx, picker, orders, after.disputes)
@@ -95,7 +98,7 @@ def _draw(ctx: Context) -> dict[str, pd.DataFrame]:
         "buyers": buyers,
         "web_sessions": sessions,
         "site_searches": web.site_searches(ctx, sessions),
-        "key_events": web.key_event_table(sessions, [(prospect_events, 0), (buyer_events, len(prospects))]),
+        "key_events": web.key_event_table(sessions, [(prospect_events, 0), (buyer_events, prospect_rows)]),
         "ad_daily": web.ad_daily(ctx, sessions),
         "crm_contacts": contacts,
         "crm_deals": _deals(bought.deals, agents),

@@ -67,7 +67,7 @@ class Context:
 def to_table(frame: pd.DataFrame, table: str) -> pd.DataFrame:
     """Epoch-second columns (NONE = null) of a generated frame to the table's timestamps,
     days-since-1970 columns to dates, NONE ids to nulls; the World conforms the rest."""
-    result = frame.copy()
+    result = frame.copy(deep=False)  # copy-on-write: columns are replaced, never modified
     for column in TABLES[table].columns:
         if column.name not in result:
             continue

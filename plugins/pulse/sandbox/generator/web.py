@@ -219,9 +219,19 @@ def buyer_sessions(ctx: Context, pages: Pages, picker, buyers: pd.DataFrame, ord
 
 def web_sessions(ctx: Context, pages: Pages, parts: list[pd.DataFrame], order_ids: np.ndarray) -> pd.DataFrame:
     """All sessions, numbered by start time. `order_ids[order_ref]` is the shop order id."""
-    frame = pd.concat(parts, ignore_index=True)
-    frame["part_row"] = np.arange(len(frame))
-    frame = frame.sort_values(["started_at", "part_row"], kind="stable", ignore_index=True)
+    # column by column: whole-frame concatenation and sorting would copy ~all sessions twice
+    started = np.concatenate([part["started_at"].to_numpy() for part in parts])
+    order = np.argsort(started, kind="stable")
+    needed = ["started_at", "user_pseudo_id", "device", "source", "campaign", "is_new_user", "engaged",
+              "page_views", "duration_seconds", "engagement_seconds", "landing", "exit", "ga_tracked",
+              "ga_processed_at", "order_ref", "buyer_id", "ends_at"]
+    frame = pd.DataFrame({"part_row": order})
+    for column in needed:
+        if column == "user_pseudo_id":
+            values = pd.concat([part[column].astype("string") for part in parts], ignore_index=True)
+            frame[column] = values.take(order).reset_index(drop=True)
+        else:
+            frame[column] = np.concatenate([part[column].to_numpy() for part in parts])[order]
     frame["session_id"] = np.arange(1, len(frame) + 1)
     traffic = vocab.TRAFFIC_SOURCES
     google_ads = np.array([t.platform == "google_ads" for t in traffic])[frame["source"].to_numpy()]
@@ -229,7 +239,7 @@ def web_sessions(ctx: Context, pages: Pages, parts: list[pd.DataFrame], order_id
     campaign = frame["campaign"].to_numpy()
     order_ref = frame["order_ref"].to_numpy()
     return pd.DataFrame({
-        "session_id": frame["session_id"], "user_pseudo_id": frame["user_pseudo_id"].astype("string"),
+        "session_id": frame["session_id"], "user_pseudo_id": frame["user_pseudo_id"],
         "started_at": frame["started_at"],
         "device_category": categorical(frame["device"], ["desktop", "mobile", "tablet"]),
         "channel_group": categorical(frame["source"], [t.channel_group for t in traffic]),
