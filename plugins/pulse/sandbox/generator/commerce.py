@@ -44,11 +44,6 @@ class Baskets:
 
     lines: pd.DataFrame
 
-    def totals(self, n: int, column: str) -> np.ndarray:
-        result = np.zeros(n, dtype="int64")
-        np.add.at(result, self.lines["basket"].to_numpy(), self.lines[column].to_numpy())
-        return result
-
 
 def baskets(ctx: Context, rng: np.random.Generator, products: pd.DataFrame, customers: pd.DataFrame,
             weights: np.ndarray, customer: np.ndarray, mean_lines: float, size: float = 1.0) -> Baskets:

@@ -7,7 +7,7 @@ import pandas as pd
 
 from pulse.sandbox.generator import vocab
 from pulse.sandbox.generator.context import Context
-from pulse.sandbox.generator.draw import choice, lognormal
+from pulse.sandbox.generator.draw import lognormal
 from pulse.sandbox.generator.timeline import DAY
 
 PRODUCTS = 400  # the range does not grow with scale: more customers buy from the same catalogue
@@ -88,7 +88,3 @@ def typical_quantity(rng: np.random.Generator, list_price: np.ndarray) -> np.nda
     """Quantity on a line: many of the cheap things, few of the expensive ones."""
     mean = np.clip(90.0 / np.maximum(list_price, 1.0), 1.0, 60.0)
     return 1 + rng.poisson(mean * rng.uniform(0.3, 1.4, size=len(list_price)))
-
-
-def pick_category(rng: np.random.Generator, n: int) -> np.ndarray:
-    return choice(rng, [c.share for c in vocab.CATEGORIES], n)

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from pulse.business_calendar import BusinessCalendar
-from pulse.sandbox.generator.timeline import DAY, HOUR, NONE, Timeline, sample_time_of_day
+from pulse.sandbox.generator.timeline import DAY, Timeline, sample_time_of_day
 
 EPOCH = dt.date(1970, 1, 1)
 
@@ -76,19 +76,6 @@ def euros(amount_cents: np.ndarray) -> np.ndarray:
     return np.asarray(amount_cents, dtype="int64") / 100
 
 
-def timestamps(epochs: np.ndarray) -> pd.Series:
-    """UTC epoch seconds (NONE for null) as tz-aware timestamps; works outside the window too."""
-    epochs = np.asarray(epochs, dtype="int64")
-    values = (epochs * 1_000_000).astype("datetime64[us]")
-    values[epochs == NONE] = np.datetime64("NaT")
-    return pd.Series(values).dt.tz_localize("UTC")
-
-
-def later(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Element-wise latest of two epoch arrays, NONE meaning 'not happened'."""
-    return np.maximum(a, b)
-
-
 class OfficeDays:
     """Office days of the business calendar as numpy business days (days since 1970)."""
 
@@ -122,5 +109,3 @@ def at_local(timeline: Timeline, days: np.ndarray, local_seconds: np.ndarray) ->
     ) * DAY
 
 
-def clip_hour(local_seconds: np.ndarray, first_hour: float, last_hour: float) -> np.ndarray:
-    return np.clip(local_seconds, int(first_hour * HOUR), int(last_hour * HOUR))

@@ -93,9 +93,8 @@ RESELLER_NAMES = (
     "ProTools Benelux", "Randstad Bouwservice", "Brabant Technische Unie", "Limburg Vakgroep",
 )
 
-PERSONAS = ("persona_1", "persona_2", "persona_3")  # HubSpot's internal values
-PERSONA_LABELS = {"persona_1": "Purchasing manager", "persona_2": "Installer owner",
-                  "persona_3": "Facility manager"}
+# HubSpot's internal persona values: purchasing manager, installer owner, facility manager
+PERSONAS = ("persona_1", "persona_2", "persona_3")
 PERSONA_SEGMENT = {"persona_1": "wholesale", "persona_2": "installer", "persona_3": "public_sector"}
 
 
