@@ -11,8 +11,12 @@ from pulse.sources.streams import Stream
 
 # source name -> "module:class"
 SOURCES: dict[str, str] = {
+    "ga4": "pulse.sources.ga4:GA4Source",
     "shop": "pulse.sources.shop:ShopSource",
     "hubspot": "pulse.sources.hubspot:HubSpotSource",
+    "zendesk": "pulse.sources.zendesk:ZendeskSource",
+    "aircall": "pulse.sources.aircall:AircallSource",
+    "easypost": "pulse.sources.easypost:EasyPostSource",
 }
 
 

@@ -11,6 +11,9 @@ from pulse.sandbox.servers.base import SandboxServer
 SERVERS: dict[str, str] = {
     "ga4": "pulse.sandbox.servers.ga4:GA4Server",
     "hubspot": "pulse.sandbox.servers.hubspot:HubSpotServer",
+    "zendesk": "pulse.sandbox.servers.zendesk:ZendeskServer",
+    "aircall": "pulse.sandbox.servers.aircall:AircallServer",
+    "easypost": "pulse.sandbox.servers.easypost:EasyPostServer",
 }
 
 
