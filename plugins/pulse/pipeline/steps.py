@@ -23,7 +23,7 @@ from pulse import landing
 from pulse.sources import source_class
 from pulse.sources.base import Source
 from pulse.sources.streams import ROW_NUMBER, Stream, conform
-from pulse.validation import validate_stream
+from pulse.validation import validate_stream, validate_unconformable
 from pulse.validation import verdict as verdicts
 from pulse.warehouse.connection import Connection, Warehouse
 from pulse.warehouse.loader import append, merge
@@ -144,8 +144,7 @@ def _validate_stream(source: Source, stream: Stream, batch: landing.LandingBatch
     try:
         conformed = conform(stream, records)
     except ContractError as error:
-        verdict = verdicts.Verdict(batch.batch_id, stream.source, stream.name, stream.key, len(records),
-                                   batch_failures=[f"schema_contract: {error}"])
+        verdict = validate_unconformable(stream, records, batch, error)
         verdicts.save(verdict, stream.arrow_schema().empty_table(), pd.DataFrame(columns=verdicts.QUARANTINE_COLUMNS))
         return verdict
     verdict, quarantined = validate_stream(stream, conformed, records, batch, connection)
@@ -210,22 +209,21 @@ def _record_validation(connection: Connection, verdict: verdicts.Verdict) -> Non
         "delete from meta.validation_results where batch_id = :batch_id and stream = :stream",
         {"batch_id": verdict.batch_id, "stream": verdict.stream},
     )
-    failed_rows = sum(int(r.get("failed_rows", 0)) for r in verdict.results)
     connection.execute(
         """
         insert into meta.validation_results (batch_id, source, stream, suite, success, evaluated_rows,
-            failed_rows, expectations, failed_expectations, batch_failures, details, data_docs_path, validated_at)
+            failed_rows, expectations, failed_expectations, batch_failures, details, data_docs_path, run_seconds,
+            validated_at)
         values (:batch_id, :source, :stream, :suite, :success, :evaluated, :failed_rows, :expectations,
-            :failed_expectations, :batch_failures, :details, :docs, :now)
+            :failed_expectations, :batch_failures, :details, :docs, :run_seconds, :now)
         """,
         {
             "batch_id": verdict.batch_id, "source": verdict.source, "stream": verdict.stream,
             "suite": verdict.suite, "success": verdict.success, "evaluated": verdict.evaluated_rows,
-            "failed_rows": failed_rows, "expectations": len(verdict.results),
-            "failed_expectations": sum(1 for r in verdict.results if not r.get("success", r.get("failed_rows", 0) == 0))
-            + len(verdict.batch_failures),
+            "failed_rows": verdict.failed_rows, "expectations": verdict.expectations,
+            "failed_expectations": verdict.failed_expectations,
             "batch_failures": json.dumps(verdict.batch_failures), "details": json.dumps(verdict.results, default=str),
-            "docs": verdict.data_docs_path, "now": _now(),
+            "docs": verdict.data_docs_path, "run_seconds": verdict.run_seconds, "now": _now(),
         },
     )
 

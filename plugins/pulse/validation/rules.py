@@ -1,18 +1,32 @@
-"""The rules every stream obeys whatever its suite says: values fit their declared type, the
-primary key is present, and a key occurs once per batch."""
+"""Validate one stream's records of one landing batch against the stream's GX suite, and turn the
+result into what the load step needs: the rows to quarantine (rule, column, offending value,
+record as received) and the batch-level failures that block the whole batch.
+
+Two checks come from the stream contract rather than from GX: a value that does not fit its
+declared type (`type:<type>`, found by `conform`) and a field missing from the records (the
+schema rule, when `conform` refuses the batch).
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import logging
+import time
+from collections import defaultdict
 from typing import Any
 
 import pandas as pd
-import pyarrow.compute as pc
+import pyarrow as pa
 
 from pulse.landing import LandingBatch
-from pulse.sources.streams import ROW_NUMBER, Conformed, Stream
+from pulse.settings import get_settings
+from pulse.sources.streams import ROW_NUMBER, Conformed, ContractError, Stream
+from pulse.validation import engine, suites, volume
 from pulse.validation.verdict import QUARANTINE_COLUMNS, Verdict
 from pulse.warehouse.connection import Connection
+
+log = logging.getLogger(__name__)
 
 
 def validate_stream(
@@ -20,33 +34,185 @@ def validate_stream(
     connection: Connection | None = None,
 ) -> tuple[Verdict, pd.DataFrame]:
     """The verdict and the quarantined rows (QUARANTINE_COLUMNS) of one stream in one batch."""
+    started = time.perf_counter()
+    settings = get_settings()
     table = conformed.table
-    verdict = Verdict(
-        batch_id=batch.batch_id, source=stream.source, stream=stream.name, suite=stream.key,
-        evaluated_rows=table.num_rows,
-    )
-    problems = [conformed.problems.assign(record=None)]
-    key_missing = None
-    for key in stream.primary_key:
-        missing = pc.is_null(table[key])
-        key_missing = missing if key_missing is None else pc.or_(key_missing, missing)
-    if key_missing is not None and table.num_rows:
-        rows = pc.filter(table[ROW_NUMBER], key_missing).to_pylist()
-        problems.append(pd.DataFrame({"_row": rows, "rule": "primary_key_not_null",
-                                      "column": ",".join(stream.primary_key), "bad_value": None, "record": None}))
-    quarantined = pd.concat([p for p in problems if len(p)], ignore_index=True) if any(len(p) for p in problems) \
-        else pd.DataFrame(columns=QUARANTINE_COLUMNS)
-    verdict.results.append({"rule": "types_and_keys", "failed_rows": int(quarantined["_row"].nunique())})
+    frame = gx_frame(stream, table)
+    guard = volume.guard(connection, stream, batch, table.num_rows)
+    parameters = _parameters(batch, guard)
+    run = engine.run(suites.load(stream), frame, parameters, batch_id=batch.batch_id)
 
-    keys = table.select(list(stream.primary_key)).to_pandas()
-    duplicated = keys.duplicated(keep=False) & keys.notna().all(axis=1)
-    if duplicated.any():
-        sample = keys[duplicated].drop_duplicates().head(5).to_dict("records")
-        verdict.batch_failures.append(
-            f"primary_key_unique: {int(duplicated.sum())} rows share a primary key {stream.primary_key} "
-            f"(e.g. {sample})"
-        )
+    verdict = Verdict(batch_id=batch.batch_id, source=stream.source, stream=stream.name, suite=stream.key,
+                      evaluated_rows=table.num_rows, data_docs_path=run.docs_path)
+    where = f"{stream.key} batch {batch.batch_id}"
+    problems: list[dict[str, Any]] = []
+    rows = max(table.num_rows, 1)
+    systemic = settings.validation_systemic_share
+
+    # the contract's type check: one problem per value that did not fit its declared type
+    type_problems = conformed.problems
+    for (column, rule), group in type_problems.groupby(["column", "rule"], sort=True) if len(type_problems) else []:
+        failed = int(group["_row"].nunique())
+        share = failed / rows
+        verdict.results.append({"rule": rule, "level": "row", "expectation": "contract", "column": column,
+                                "success": False, "unexpected_count": failed})
+        if share > systemic and table.num_rows >= settings.validation_systemic_min_rows:
+            verdict.batch_failures.append(
+                f"type_change: {where}: column {column!r}: {failed} of {table.num_rows} rows ({share:.0%}) are not "
+                f"{rule.removeprefix('type:')} (e.g. {_sample(group['bad_value'])}); the source changed the field's type"
+            )
+        problems += [{"_row": int(r), "rule": rule, "column": column, "bad_value": v}
+                     for r, v in zip(group["_row"], group["bad_value"], strict=True)]
+    checked_types = set(type_problems["column"]) if len(type_problems) else set()
+    for f in stream.fields:
+        if f.name not in checked_types:
+            verdict.results.append({"rule": f"type:{f.type}", "level": "row", "expectation": "contract",
+                                    "column": f.name, "success": True, "unexpected_count": 0})
+
+    for outcome in run.outcomes:
+        verdict.results.append(_summary(outcome))
+        if outcome.success:
+            continue
+        if outcome.error:
+            verdict.batch_failures.append(
+                f"{outcome.rule}: {where}: {outcome.expectation} on {outcome.column!r} could not be evaluated: "
+                f"{outcome.error}")
+        elif outcome.level == suites.BATCH:
+            verdict.batch_failures.append(_batch_message(outcome, where, guard))
+        else:
+            failed = len({row for row, _ in outcome.unexpected}) or outcome.unexpected_count
+            if failed / rows > systemic and table.num_rows >= settings.validation_systemic_min_rows:
+                verdict.batch_failures.append(
+                    f"{outcome.rule}: {where}: {failed} of {table.num_rows} rows ({failed / rows:.0%}) fail "
+                    f"{outcome.expectation} on {outcome.column!r} (e.g. {_sample(v for _, v in outcome.unexpected)}); "
+                    f"too many to quarantine: the source changed")
+            problems += [{"_row": row, "rule": outcome.rule, "column": outcome.column, "bad_value": _show(value)}
+                         for row, value in outcome.unexpected]
+
+    quarantined = pd.DataFrame(problems, columns=["_row", "rule", "column", "bad_value"])
+    quarantined = quarantined.drop_duplicates().sort_values(["_row", "rule", "column"], kind="stable")
+    verdict.failed_rows = int(quarantined["_row"].nunique())
+    verdict.expectations = len(verdict.results)
+    verdict.failed_expectations = sum(1 for r in verdict.results if not r["success"])
+    verdict.gx_seconds = round(run.seconds, 4)
+    verdict.data_docs_seconds = round(run.docs_seconds, 4)
+    verdict.run_seconds = round(time.perf_counter() - started, 4)
+    verdict.volume = guard.describe()
+    if verdict.batch_failures:
+        log.warning("%s: batch blocked: %s", where, " | ".join(verdict.batch_failures))
     return verdict, _with_records(quarantined, records)
+
+
+def validate_unconformable(stream: Stream, records: pd.DataFrame, batch: LandingBatch,
+                           error: ContractError) -> Verdict:
+    """A batch whose records lack contract fields: the suite's schema rule, run on the records as
+    parsed, names what is missing; the whole batch is blocked."""
+    started = time.perf_counter()
+    suite = suites.load(stream)
+    schema = {**suite, "expectations": [e for e in suite["expectations"]
+                                        if e["type"] == "expect_table_columns_to_match_set"]}
+    frame = records if ROW_NUMBER in records.columns else records.assign(**{ROW_NUMBER: range(len(records))})
+    run = engine.run(schema, frame.reset_index(drop=True), batch_id=batch.batch_id)
+    verdict = Verdict(batch.batch_id, stream.source, stream.name, stream.key, len(records),
+                      data_docs_path=run.docs_path)
+    for outcome in run.outcomes:
+        verdict.results.append(_summary(outcome))
+    verdict.batch_failures.append(f"schema: {stream.key} batch {batch.batch_id}: {error}")
+    verdict.expectations = len(verdict.results)
+    verdict.failed_expectations = sum(1 for r in verdict.results if not r["success"]) or 1
+    verdict.gx_seconds = round(run.seconds, 4)
+    verdict.run_seconds = round(time.perf_counter() - started, 4)
+    return verdict
+
+
+# --- the frame GX validates ---------------------------------------------------------------------
+def gx_frame(stream: Stream, table: pa.Table) -> pd.DataFrame:
+    """The conformed records with the dtypes the suites' type expectations name (`suites.GX_TYPES`):
+    nullable integers and booleans, money as float (ranges only), UTC timestamps, dates as
+    midnight datetimes (so GX compares them with ISO date parameters)."""
+    columns: dict[str, Any] = {}
+    for f in stream.fields:
+        array = table[f.name]
+        if f.type == "int":
+            columns[f.name] = array.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
+        elif f.type in {"float", "money"}:
+            columns[f.name] = array.cast(pa.float64()).to_pandas()
+        elif f.type == "bool":
+            columns[f.name] = array.to_pandas(types_mapper={pa.bool_(): pd.BooleanDtype()}.get)
+        elif f.type == "timestamp":
+            columns[f.name] = array.to_pandas().astype("datetime64[ns, UTC]")
+        elif f.type == "date":
+            columns[f.name] = pd.to_datetime(array.cast(pa.timestamp("s")).to_pandas()).astype("datetime64[ns]")
+        else:
+            columns[f.name] = array.to_pandas().astype("str").where(array.is_valid().to_pandas(), None)
+    columns[ROW_NUMBER] = table[ROW_NUMBER].to_pandas()
+    return pd.DataFrame(columns)
+
+
+def _parameters(batch: LandingBatch, guard: volume.VolumeGuard) -> dict[str, Any]:
+    settings = get_settings()
+    extracted_at = dt.datetime.fromisoformat(batch.manifest.extracted_at)
+    latest = extracted_at + dt.timedelta(minutes=settings.validation_future_tolerance_minutes)
+    # a day is "today" somewhere on earth up to 14 hours ahead of UTC
+    latest_day = (extracted_at + dt.timedelta(hours=14)).date()
+    return {
+        suites.LATEST_TIMESTAMP: latest.isoformat(),
+        suites.LATEST_DATE: latest_day.isoformat(),
+        suites.VOLUME_MIN_ROWS: guard.volume_min_rows,
+        suites.NONEMPTY_MIN_ROWS: guard.nonempty_min_rows,
+    }
+
+
+# --- messages ----------------------------------------------------------------------------------
+def _summary(outcome: engine.Outcome) -> dict[str, Any]:
+    summary = {"rule": outcome.rule, "level": outcome.level, "expectation": outcome.expectation,
+               "column": outcome.column, "success": outcome.success, "unexpected_count": outcome.unexpected_count}
+    if outcome.observed is not None:
+        summary["observed"] = outcome.observed
+    if outcome.error:
+        summary["error"] = outcome.error
+    return json.loads(json.dumps(summary, default=str))
+
+
+def _batch_message(outcome: engine.Outcome, where: str, guard: volume.VolumeGuard) -> str:
+    rule = outcome.rule
+    if rule == "primary_key_unique":
+        by_key: dict[str, list[int]] = defaultdict(list)
+        for row, value in outcome.unexpected:
+            by_key[_show(value)].append(row)
+        examples = "; ".join(f"{key} at rows {rows[:5]}" for key, rows in list(by_key.items())[:3])
+        return (f"primary_key_unique: {where}: {outcome.unexpected_count} rows share a primary key "
+                f"({outcome.column}): {examples}")
+    if rule in {"volume_collapse", "empty_batch"}:
+        return f"{rule}: {where}: {outcome.observed} records; {guard.describe()}"
+    if rule == "schema":
+        return f"schema: {where}: {outcome.expectation} on {outcome.column!r} failed (observed {outcome.observed!r})"
+    examples = _sample(v for _, v in outcome.unexpected)
+    return (f"{rule}: {where}: {outcome.unexpected_count} rows fail {outcome.expectation} on {outcome.column!r}"
+            f"{f' (e.g. {examples})' if examples else ''}")
+
+
+def _show(value: Any) -> str | None:
+    if value is None or (not isinstance(value, dict | list) and pd.isna(value)):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return str(int(value))
+    if isinstance(value, dict):
+        return json.dumps({k: _show(v) for k, v in value.items()}, sort_keys=True)
+    return str(value)[:500]
+
+
+def _sample(values: Any, limit: int = 3) -> str:
+    seen: list[str] = []
+    for value in values:
+        shown = _show(value)
+        if shown is not None and shown not in seen:
+            seen.append(shown)
+        if len(seen) >= limit:
+            break
+    return ", ".join(repr(v) for v in seen)
 
 
 def _with_records(quarantined: pd.DataFrame, records: pd.DataFrame) -> pd.DataFrame:
@@ -54,11 +220,12 @@ def _with_records(quarantined: pd.DataFrame, records: pd.DataFrame) -> pd.DataFr
     if quarantined.empty:
         return quarantined.reindex(columns=QUARANTINE_COLUMNS)
     by_row = records.set_index(ROW_NUMBER) if ROW_NUMBER in records.columns else records
-    def as_json(row: int) -> Any:
+    as_json = {}
+    for row in quarantined["_row"].unique():
         try:
-            return json.dumps(by_row.loc[row].to_dict(), default=str, sort_keys=True)
+            as_json[row] = json.dumps(by_row.loc[row].to_dict(), default=str, sort_keys=True)
         except KeyError:
-            return None
+            as_json[row] = None
     quarantined = quarantined.copy()
     quarantined["record"] = quarantined["_row"].map(as_json)
-    return quarantined.reindex(columns=QUARANTINE_COLUMNS)
+    return quarantined.reindex(columns=QUARANTINE_COLUMNS).reset_index(drop=True)

@@ -28,7 +28,14 @@ class Verdict:
     evaluated_rows: int
     batch_failures: list[str] = field(default_factory=list)  # rules that stop the whole batch
     results: list[dict[str, Any]] = field(default_factory=list)  # per-rule summary (for meta.validation_results)
-    data_docs_path: str | None = None
+    data_docs_path: str | None = None  # the result's page, relative to the Data Docs folder
+    failed_rows: int = 0  # distinct rows quarantined
+    expectations: int = 0  # expectations and contract checks evaluated
+    failed_expectations: int = 0
+    run_seconds: float | None = None  # the whole validation of this stream's records
+    gx_seconds: float | None = None  # of which GX itself
+    data_docs_seconds: float | None = None  # storing the result and rebuilding its Data Docs page
+    volume: str | None = None  # what the volume guard compared the batch with
 
     @property
     def success(self) -> bool:

@@ -69,8 +69,29 @@ TABLES = {
         batch_failures text,
         details text,
         data_docs_path text,
+        run_seconds double precision,
         validated_at timestamptz not null
     """,
+    # one row per reconciliation check and business day; success is null when the day holds too
+    # few events to judge (pulse.validation.reconcile)
+    "meta.reconciliation_results": """
+        day date not null,
+        check_name text not null,
+        expected double precision,
+        observed double precision,
+        ratio double precision,
+        band_low double precision not null,
+        band_high double precision not null,
+        success boolean,
+        note text,
+        checked_at timestamptz not null,
+        primary key (day, check_name)
+    """,
+}
+
+# columns added to a table after it first shipped: warehouses created before get them here
+ADDED_COLUMNS = {
+    "meta.validation_results": ("run_seconds double precision",),
 }
 
 # Batch statuses in meta.landing_batches
@@ -82,3 +103,6 @@ def ensure_meta(connection: Connection) -> None:
         connection.execute(f"create schema if not exists {schema}")
     for table, columns in TABLES.items():
         connection.execute(f"create table if not exists {table} ({columns})")
+    for table, added in ADDED_COLUMNS.items():
+        for column in added:
+            connection.execute(f"alter table {table} add column if not exists {column}")
