@@ -27,7 +27,15 @@ from pydantic import SecretStr
 from pulse.sandbox.servers.base import Request, Response, SandboxServer
 from pulse.sandbox.servers.ga4_facts import Facts, build_facts
 from pulse.sandbox.servers.ga4_quota import EXHAUSTED_MESSAGES, PropertyQuota, QuotaLimits
-from pulse.sandbox.servers.ga4_reports import ApiError, Thresholds, invalid, run_report
+from pulse.sandbox.servers.ga4_reports import (
+    ApiError,
+    Report,
+    Thresholds,
+    compute_report,
+    invalid,
+    paging,
+    report_key,
+)
 from pulse.sandbox.servers.ga4_schema import MAX_BATCH_REQUESTS, metadata
 from pulse.sandbox.world_io import World
 from pulse.sources.connections import SourceConnection
@@ -48,6 +56,7 @@ class GA4Server(SandboxServer):
         self.cardinality_limit = DEFAULT_CARDINALITY_LIMIT
         self.thresholds = Thresholds()
         self._facts: dict[tuple[dt.datetime, int], Facts] = {}
+        self._computed: dict[tuple, Report] = {}
         self._facts_lock = threading.Lock()
 
     # --- credentials -----------------------------------------------------------------------------
@@ -86,8 +95,18 @@ class GA4Server(SandboxServer):
             ("GET", prefix + r"/metadata", self._metadata),
         ]
 
+    def _handler_class(self):
+        handler = super()._handler_class()
+        # headers and body leave in two writes: without this each keep-alive request waits out
+        # Nagle's algorithm against the client's delayed ACK (about 40 ms on loopback)
+        handler.disable_nagle_algorithm = True
+        return handler
+
     def handle(self, request: Request) -> Response:
-        response = super().handle(request)
+        try:
+            response = super().handle(request)
+        except Exception as error:  # a sandbox bug: answer like Google's 500, with the reason
+            return Response(500, ApiError(500, "INTERNAL", f"sandbox error: {error!r}").body())
         if request.path.startswith("/_sandbox/"):
             return response
         # the base's fault switches answer in a generic shape; GA4 clients expect Google's
@@ -153,21 +172,34 @@ class GA4Server(SandboxServer):
         if blocked:
             raise ApiError(429, "RESOURCE_EXHAUSTED", EXHAUSTED_MESSAGES[blocked])
         try:
-            facts = self.facts()
-            today = self.clock.astimezone(ZoneInfo(facts.time_zone)).date()
-            results = [run_report(facts, body, today=today, currency=self.world.meta.currency,
-                                  thresholds=self.thresholds) for body in bodies]
-            for result in results:
-                self.quota.charge(self.quota.tokens_for(result.rows_scanned), thresholded=result.thresholded)
             reports = []
-            for body, result in zip(bodies, results, strict=True):
-                report = self._apply_faults(result.body)
+            for body in bodies:
+                offset, limit = paging(body)
+                report = self._compute(body)
+                self.quota.charge(self.quota.tokens_for(report.rows_scanned), thresholded=report.thresholded)
+                reports.append(self._apply_faults(report.page(offset, limit)))
+            for body, report in zip(bodies, reports, strict=True):
                 if body.get("returnPropertyQuota") in (True, "true"):
                     report["propertyQuota"] = self.quota.status()
-                reports.append(report)
             return reports
         finally:
             self.quota.finish()
+
+    def _compute(self, body: dict[str, Any]) -> Report:
+        """A report computed once per clock and request, whatever page is asked for."""
+        facts = self.facts()
+        key = (self.clock, self.cardinality_limit, self.thresholds, report_key(body))
+        with self._facts_lock:
+            cached = self._computed.get(key)
+        if cached is None:
+            today = self.clock.astimezone(ZoneInfo(facts.time_zone)).date()
+            cached = compute_report(facts, body, today=today, currency=self.world.meta.currency,
+                                    thresholds=self.thresholds)
+            with self._facts_lock:
+                if len(self._computed) >= 64:
+                    self._computed.pop(next(iter(self._computed)))
+                self._computed[key] = cached
+        return cached
 
     def facts(self) -> Facts:
         """What GA4 has processed by the clock, computed once per clock."""

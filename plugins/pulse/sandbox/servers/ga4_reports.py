@@ -10,6 +10,7 @@ hand-written requests use enum names. Both are accepted.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from dataclasses import dataclass
 from functools import reduce
@@ -68,10 +69,30 @@ class Thresholds:
 
 
 @dataclass(frozen=True)
-class ReportResult:
-    body: dict[str, Any]  # the response, without propertyQuota (the server adds it)
+class Report:
+    """A computed report, ordered, before paging."""
+
+    table: pd.DataFrame  # dimension columns, then metric values (money in cents)
+    dimensions: list[str]
+    metrics: list[str]
+    metadata: dict[str, Any]
     rows_scanned: int  # records read, for the quota's token cost
     thresholded: bool
+
+    def page(self, offset: int, limit: int) -> dict[str, Any]:
+        """The response body for rows offset..offset+limit (without propertyQuota: the server adds it)."""
+        response: dict[str, Any] = {
+            "dimensionHeaders": [{"name": name} for name in self.dimensions],
+            "metricHeaders": [{"name": name, "type": METRICS[name].type} for name in self.metrics],
+        }
+        rows = _format_rows(self.table.iloc[offset: offset + limit], self.dimensions, self.metrics)
+        if rows:
+            response["rows"] = rows
+        if len(self.table):
+            response["rowCount"] = len(self.table)  # proto3 JSON leaves out zero values
+        response["metadata"] = dict(self.metadata)
+        response["kind"] = "analyticsData#runReport"
+        return response
 
 
 @dataclass(frozen=True)
@@ -81,8 +102,24 @@ class _DateRange:
     name: str
 
 
-def run_report(facts: Facts, body: dict[str, Any], *, today: dt.date, currency: str,
-               thresholds: Thresholds = Thresholds()) -> ReportResult:
+def paging(body: dict[str, Any]) -> tuple[int, int]:
+    """offset and limit of a request (the API's default limit is 10,000 rows)."""
+    offset, limit = _integer(body.get("offset"), "offset", 0), _integer(body.get("limit"), "limit", DEFAULT_LIMIT)
+    if limit < 0 or offset < 0:
+        raise invalid("limit and offset must be positive.")
+    if limit > MAX_LIMIT:
+        raise invalid(f"limit must be at most {MAX_LIMIT}.")
+    return offset, limit or DEFAULT_LIMIT
+
+
+def report_key(body: dict[str, Any]) -> str:
+    """What makes two requests the same report, whatever page they ask for."""
+    ignored = {"offset", "limit", "returnPropertyQuota", "property"}
+    return json.dumps({k: v for k, v in body.items() if k not in ignored}, sort_keys=True)
+
+
+def compute_report(facts: Facts, body: dict[str, Any], *, today: dt.date, currency: str,
+                   thresholds: Thresholds = Thresholds()) -> Report:
     dimensions = _names(body.get("dimensions"), "dimension")
     metrics = _names(body.get("metrics"), "metric")
     _check_request(body, dimensions, metrics, currency)
@@ -144,30 +181,12 @@ def run_report(facts: Facts, body: dict[str, Any], *, today: dt.date, currency: 
 
     result = pd.concat([table[keys].reset_index(drop=True), values.reset_index(drop=True)], axis=1)
     result = _order(result, body.get("orderBys") or [], keys, metrics)
-    offset, limit = _integer(body.get("offset"), "offset", 0), _integer(body.get("limit"), "limit", DEFAULT_LIMIT)
-    if limit < 0 or offset < 0:
-        raise invalid("limit and offset must be positive.")
-    if limit > MAX_LIMIT:
-        raise invalid(f"limit must be at most {MAX_LIMIT}.")
-    page = result.iloc[offset: offset + (limit or DEFAULT_LIMIT)]
-
     metadata: dict[str, Any] = {"currencyCode": currency, "timeZone": facts.time_zone}
     if thresholded:
         metadata["subjectToThresholding"] = True
     if plain and (result[plain] == OTHER).any(axis=None):
         metadata["dataLossFromOtherRow"] = True
-    response: dict[str, Any] = {
-        "dimensionHeaders": [{"name": name} for name in keys],
-        "metricHeaders": [{"name": name, "type": METRICS[name].type} for name in metrics],
-    }
-    rows = _format_rows(page, keys, metrics)
-    if rows:
-        response["rows"] = rows
-    if len(result):
-        response["rowCount"] = len(result)  # proto3 JSON leaves out zero values
-    response["metadata"] = metadata
-    response["kind"] = "analyticsData#runReport"
-    return ReportResult(response, scanned, thresholded)
+    return Report(result, keys, metrics, metadata, scanned, thresholded)
 
 
 # --- request checks ----------------------------------------------------------------------------
