@@ -17,6 +17,8 @@ COMMANDS: dict[str, str] = {
     "batches": "pulse.pipeline.cli:batches",
     "superset": "pulse.superset.cli:superset",
     "kpi": "pulse.transform.cli:kpi",
+    "validation": "pulse.validation.cli:validation",
+    "datadocs": "pulse.validation.cli:datadocs",
 }
 
 
