@@ -191,3 +191,10 @@ def test_the_loader_names_the_kpi_and_the_rule(document, change, message):
 
 def test_the_file_as_committed_parses_the_same_as_loaded(document, registry):
     assert parse_registry(document) == registry
+
+
+def test_the_reference_page_is_rendered_from_the_registry(registry):
+    from pulse.kpi.reference import REFERENCE_PATH, render_reference
+
+    assert REFERENCE_PATH.read_text(encoding="utf-8") == render_reference(registry), (
+        "docs/kpis.md is stale: run `python -m pulse.kpi.reference`")

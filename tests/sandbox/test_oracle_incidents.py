@@ -161,3 +161,16 @@ def test_every_kpi_computes_with_consistent_rows(oracle):
         table = oracle.list(kpi.id, "week" if kpi.grains else None)
         assert list(table.columns) == list(kpi.columns), kpi.id
         assert len(table) > 0, kpi.id
+
+
+def test_acquisition_channel_rules_agree_with_ga_channel_groups(world, oracle):
+    """The registry's utm rules put each web order in the channel group GA4 gave its session."""
+    orders = oracle.facts.all_orders
+    sessions = world["web_sessions"].set_index("session_id")["channel_group"]
+    # the last hours' tracked sessions are not in the world until GA has processed them
+    web = orders[(orders["order_channel"] == "web") & orders["ga_session_id"].isin(sessions.index)]
+    expected = sessions.reindex(web["ga_session_id"].astype("int64").to_numpy()).to_numpy()
+    assert len(web) > 100
+    assert (web["acquisition_channel"].to_numpy() == expected).all()
+    offline = orders[orders["order_channel"] != "web"]
+    assert (offline["acquisition_channel"] == "Offline").all()
