@@ -123,3 +123,52 @@ def ga4_world(*, seed: int = 7, days: int = 21, end: dt.date = dt.date(2026, 4, 
 def _zipf(n: int) -> np.ndarray:
     weights = 1 / np.arange(1, n + 1)
     return weights / weights.sum()
+
+
+# --- what GA4 should report, computed straight from the world (independent of the sandbox code) --
+def ga_sessions(world: World, clock: dt.datetime | None = None) -> pd.DataFrame:
+    """Sessions GA4 has processed by `clock`, with property-local time columns."""
+    clock = clock or world.meta.now
+    sessions = world["web_sessions"]
+    seen = sessions[sessions["ga_tracked"] & (sessions["ga_processed_at"] <= pd.Timestamp(clock)).fillna(False)]
+    seen = seen.copy()
+    local = seen["started_at"].dt.tz_convert(world.meta.property_time_zone)
+    seen["day"] = local.dt.date
+    seen["date_hour"] = local.dt.strftime("%Y%m%d%H")
+    seen["source_medium"] = seen["source"].astype(str) + " / " + seen["medium"].astype(str)
+    return seen
+
+
+def ga_transactions(world: World, clock: dt.datetime | None = None) -> pd.DataFrame:
+    """Tracked orders placed in processed sessions, with the session's attributes."""
+    sessions = ga_sessions(world, clock).set_index("session_id")
+    orders = world["orders"]
+    orders = orders[orders["ga_tracked"] & orders["ga_session_id"].isin(sessions.index)].copy()
+    local = orders["placed_at"].dt.tz_convert(world.meta.property_time_zone)
+    orders["day"] = local.dt.date
+    orders["date_hour"] = local.dt.strftime("%Y%m%d%H")
+    for column in ("device_category", "channel_group", "is_new_user", "campaign", "source_medium"):
+        orders[column] = sessions.loc[orders["ga_session_id"].astype("int64"), column].to_numpy()
+    return orders
+
+
+def ga_events(world: World, table: str, clock: dt.datetime | None = None) -> pd.DataFrame:
+    """Rows of an event table (site_searches, key_events) of processed sessions, with their local day."""
+    sessions = ga_sessions(world, clock)
+    events = world[table]
+    events = events[events["session_id"].isin(sessions["session_id"])].copy()
+    events["day"] = events["occurred_at"].dt.tz_convert(world.meta.property_time_zone).dt.date
+    return events
+
+
+def period_of(days: pd.Series, grain: str) -> pd.Series:
+    stamps = pd.to_datetime(days)
+    if grain == "day":
+        start = stamps
+    elif grain == "week":
+        start = stamps - pd.to_timedelta(stamps.dt.weekday, unit="D")
+    elif grain == "month":
+        start = stamps.dt.to_period("M").dt.start_time
+    else:
+        start = stamps.dt.to_period("Q").dt.start_time
+    return start.dt.date
