@@ -248,13 +248,16 @@ def _prune(store: Any, suite_name: str) -> None:
 
 def _register_known_suites(ctx: Any) -> None:
     """The index page lists (and keeps the pages of) the suites in the context's store: every
-    stream suite on file, whichever process builds it."""
-    from pulse.validation import suites
+    stream suite on file and every reconciliation suite, whichever process builds it."""
+    from pulse.validation import reconcile, suites
 
     known = {suite.name for suite in ctx.suites.all()}
     for name in suites.stored_suite_names():
         if name not in known:
             _suite(ctx, json.loads(suites.suite_path(name).read_text(encoding="utf-8")))
+    for suite in reconcile.suites():
+        if suite["name"] not in known:
+            _suite(ctx, suite)
 
 
 def build_data_docs() -> Path:
