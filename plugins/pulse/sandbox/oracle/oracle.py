@@ -11,7 +11,6 @@ import datetime as dt
 from collections.abc import Iterable
 from functools import cache
 
-import numpy as np
 import pandas as pd
 
 from pulse.business_calendar import BusinessCalendar
@@ -153,9 +152,3 @@ class Oracle:
             return lists.customer_facts(self.facts, self.last_day)
         raise KeyError(f"no list table {name!r}")
 
-
-def isclose(a: float | None, b: float | None, rel: float = 1e-9) -> bool:
-    """Equality as the oracle tests use it: both null, or equal within `rel` (exact for integers)."""
-    if a is None or b is None or (isinstance(a, float) and np.isnan(a)) or (isinstance(b, float) and np.isnan(b)):
-        return (a is None or np.isnan(a)) and (b is None or np.isnan(b))
-    return bool(np.isclose(a, b, rtol=rel, atol=0.0))
