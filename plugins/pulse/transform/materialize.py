@@ -38,7 +38,7 @@ KPI_VALUES_COLUMNS = """
 @dataclass(frozen=True)
 class Built:
     """What building one model did: rows it holds now, and for incremental facts the business days
-    whose rows changed (every `*_day` value of a row that was added, changed or removed)."""
+    whose rows changed (every date value of a row that was added, changed or removed)."""
 
     rows: int | None
     changed_days: frozenset[dt.date] = frozenset()
@@ -88,7 +88,9 @@ def _incremental_days(connection: Connection, model: Model, sql: str, *, full: b
     columns = connection.columns(candidate)
     if day_column not in columns:
         raise ProjectError(f"{model.path}: day_column {day_column!r} is not a column of the model")
-    day_columns = [name for name in columns if name == day_column or name.endswith("_day")]
+    day_columns = [name for name, kind in columns.items() if kind.lower() == "date"]
+    if day_column not in day_columns:
+        raise ProjectError(f"{model.path}: day_column {day_column!r} is {columns[day_column]}, not a date")
     stored = connection.columns(model.relation) if connection.table_exists(model.relation) else None
     if full or stored != columns:
         connection.execute(f"drop table if exists {model.relation}")

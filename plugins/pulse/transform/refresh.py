@@ -161,12 +161,15 @@ def _run(connection: Connection, models: dict[str, Model], order: list[Model], r
 
 
 def _build(connection: Connection, model: Model, sql: str, *, full: bool) -> Built:
+    started = time.monotonic()
     try:
         return build(connection, model, sql, full=full)
     except ProjectError:
         raise
     except Exception as error:
         raise ProjectError(f"model {model.name} ({model.path}) failed: {type(error).__name__}: {error}") from error
+    finally:
+        log.debug("model %s built in %.3fs", model.name, time.monotonic() - started)
 
 
 def _ensure_sources(connection: Connection, order: list[Model]) -> None:

@@ -43,6 +43,7 @@ class Renderer:
             undefined=jinja2.StrictUndefined,
             autoescape=False,
             keep_trailing_newline=True,
+            extensions=["jinja2.ext.do"],
         )
         self.env.globals.update(
             dialect=dialect,
@@ -55,15 +56,20 @@ class Renderer:
             slice_null_label=self._slice_null_label,
             this=self._this,
             raise_error=self._raise,
+            registry=registry,
             part=parts.part,
             period_part=parts.period_part,
             measure=parts.measure,
         )
-        for path in sorted((sql_dir / "macros").glob("*.sql")):
-            module = self.env.get_template(f"macros/{path.name}").module
-            for name in dir(module):
-                if not name.startswith("_"):
-                    self.env.globals[name] = getattr(module, name)
+        # A macro resolves the names it uses when its file is loaded, so files are loaded again
+        # until every macro sees the others (one pass more than the longest chain across files).
+        files = sorted((sql_dir / "macros").glob("*.sql"))
+        for _ in range(len(files) + 1):
+            for path in files:
+                module = self.env.get_template(f"macros/{path.name}").make_module()
+                for name in dir(module):
+                    if not name.startswith("_"):
+                        self.env.globals[name] = getattr(module, name)
 
     def render(self, model: Model) -> str:
         self._model = model

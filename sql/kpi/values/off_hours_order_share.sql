@@ -1,0 +1,4 @@
+{{ kpi_values(
+    numerator=part(ref('fct_orders'), 'placed_day', where='is_web and not is_cancelled and is_off_hours'),
+    denominator=part(ref('fct_orders'), 'placed_day', where='is_web and not is_cancelled'),
+) }}

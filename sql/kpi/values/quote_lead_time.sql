@@ -1,0 +1,4 @@
+{{ kpi_values(
+    numerator=part(ref('fct_quotes'), 'decided_day', agg='sum', value='decision_days'),
+    denominator=part(ref('fct_quotes'), 'decided_day'),
+) }}

@@ -1,0 +1,31 @@
+{{ config(day_column='requested_day') }}
+
+with
+
+quotes as (
+    select * from {{ ref('int_quote_lifecycle') }}
+),
+
+final as (
+    select
+        quote_id,
+        customer_id,
+        requested_day,
+        first_action_day,
+        issued_day,
+        decided_day,
+        ordered_day,
+        issued_at is not null as is_issued,
+        ordered_at is not null as is_ordered,
+        coalesce(outcome = 'accepted', false) as is_accepted,
+        discount_amount,
+        first_action_business_hours,
+        decision_days,
+        order_days,
+        segment,
+        reseller,
+        sales_agent
+    from quotes
+)
+
+select * from final
