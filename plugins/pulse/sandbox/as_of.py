@@ -48,13 +48,13 @@ def tables_as_of(tables: dict[str, pd.DataFrame], clock: pd.Timestamp, timezone:
     sessions = t["web_sessions"]
     ended = sessions["started_at"] + pd.to_timedelta(sessions["duration_seconds"], unit="s")
     visible = (ended <= clock) & (~sessions["ga_tracked"] | (sessions["ga_processed_at"] <= clock))
-    out["web_sessions"] = sessions[visible.to_numpy()].reset_index(drop=True)
+    out["web_sessions"] = _keep(sessions, visible)
     kept_sessions = out["web_sessions"]["session_id"]
     for name in ("site_searches", "key_events"):
         frame = t[name]
-        out[name] = frame[((frame["occurred_at"] <= clock) & frame["session_id"].isin(kept_sessions)).to_numpy()]
+        out[name] = _keep(frame, (frame["occurred_at"] <= clock) & frame["session_id"].isin(kept_sessions))
     today = clock.tz_convert(timezone).date()
-    out["ad_daily"] = t["ad_daily"][(pd.to_datetime(t["ad_daily"]["date"]).dt.date <= today).to_numpy()]
+    out["ad_daily"] = _keep(t["ad_daily"], pd.to_datetime(t["ad_daily"]["date"]).dt.date <= today)
     out["carts"] = _carts(t["carts"], clock)
     out["quotes"] = _quotes(t["quotes"], clock)
     out["crm_deals"] = _deals(t["crm_deals"], t["quotes"], clock)
@@ -62,7 +62,7 @@ def tables_as_of(tables: dict[str, pd.DataFrame], clock: pd.Timestamp, timezone:
     out["shipment_events"] = events
     out["shipments"] = _shipments(t["shipments"], events, clock)
     out["orders"] = _orders(t["orders"], out["shipments"], clock)
-    out["order_lines"] = t["order_lines"][t["order_lines"]["order_id"].isin(out["orders"]["order_id"]).to_numpy()]
+    out["order_lines"] = _keep(t["order_lines"], t["order_lines"]["order_id"].isin(out["orders"]["order_id"]))
     invoices = _until(t["invoices"], "issued_at", clock)
     out["invoices"] = _hide(invoices, ["paid_at"], clock).assign(
         updated_at=lambda f: _last_change(f, ["issued_at", "paid_at"]))
@@ -71,11 +71,17 @@ def tables_as_of(tables: dict[str, pd.DataFrame], clock: pd.Timestamp, timezone:
     out["tickets"] = _tickets(t["tickets"], clock)
     out["nps_responses"] = _until(t["nps_responses"], "submitted_at", clock)
     out["speed_samples"] = _until(t["speed_samples"], "measured_at", clock)
-    return {name: frame.reset_index(drop=True) for name, frame in out.items()}
+    return out
+
+
+def _keep(frame: pd.DataFrame, rows: pd.Series) -> pd.DataFrame:
+    """The rows where `rows` is true; the frame itself when that is all of them (worlds are large)."""
+    rows = rows.to_numpy(dtype=bool, na_value=False)
+    return frame if rows.all() else frame[rows].reset_index(drop=True)
 
 
 def _until(frame: pd.DataFrame, column: str, clock: pd.Timestamp) -> pd.DataFrame:
-    return frame[(frame[column] <= clock).to_numpy()]
+    return _keep(frame, frame[column] <= clock)
 
 
 def _hide(frame: pd.DataFrame, columns: list[str], clock: pd.Timestamp) -> pd.DataFrame:

@@ -82,9 +82,16 @@ def _draw(ctx: Context) -> dict[str, pd.DataFrame]:
     buyer_part = web.buyer_sessions(ctx, pages, picker, buyers, orders)
     buyer_events = web.key_events(ctx, "key_events.buyers", buyer_part, pages, 0.3)
     sessions = web.web_sessions(ctx, pages, [prospects, buyer_part], orders["order_id"].to_numpy())
-    prospect_rows = len(prospects)
+    prospect_rows, all_rows = len(prospects), len(prospects) + len(buyer_part)
     del prospects, buyer_part
     orders = _attribute_orders(orders, sessions)
+    ads = web.ad_daily(ctx, sessions)
+    speed = web.speed_samples(ctx, sessions, pages)
+    # GA has not processed the latest tracked sessions yet (the as-of view would drop them too;
+    # cutting them here, while columns are compact, spares copying gigabytes of strings later)
+    ended = sessions["ends_at"].to_numpy() <= ctx.now
+    processed = sessions["ga_processed_at"].to_numpy() <= ctx.now
+    sessions = sessions[ended & (~sessions["ga_tracked"].to_numpy() | processed)].reset_index(drop=True)
     after = fulfilment.fulfilment(ctx, orders)
     tickets = service.tickets(ctx, picker, orders, after.disputes)
     disputes = _link_tickets(after.disputes, tickets)
@@ -98,8 +105,8 @@ def _draw(ctx: Context) -> dict[str, pd.DataFrame]:
         "buyers": buyers,
         "web_sessions": sessions,
         "site_searches": web.site_searches(ctx, sessions),
-        "key_events": web.key_event_table(sessions, [(prospect_events, 0), (buyer_events, prospect_rows)]),
-        "ad_daily": web.ad_daily(ctx, sessions),
+        "key_events": web.key_event_table(sessions, [(prospect_events, 0), (buyer_events, prospect_rows)], all_rows),
+        "ad_daily": ads,
         "crm_contacts": contacts,
         "crm_deals": _deals(bought.deals, agents),
         "carts": bought.carts.assign(status=None, updated_at=NONE),
@@ -113,7 +120,7 @@ def _draw(ctx: Context) -> dict[str, pd.DataFrame]:
         "calls": service.calls(ctx, agents),
         "tickets": tickets.assign(status=None, updated_at=NONE),
         "nps_responses": service.nps_responses(ctx, customer_frame),
-        "speed_samples": web.speed_samples(ctx, sessions, pages),
+        "speed_samples": speed,
     }
     return {name: frame[TABLES[name].column_names] for name, frame in tables.items()}
 

@@ -315,17 +315,19 @@ def site_searches(ctx: Context, sessions: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def key_event_table(sessions: pd.DataFrame, parts: list[tuple[pd.DataFrame, int]]) -> pd.DataFrame:
+def key_event_table(sessions: pd.DataFrame, parts: list[tuple[pd.DataFrame, int]], all_rows: int) -> pd.DataFrame:
     """Key events of every part, with final session ids. `parts` pairs events with the offset of
-    their part among the concatenated session rows."""
-    session_of_row = np.empty(len(sessions), dtype="int64")
+    their part among the `all_rows` concatenated session rows (of which `sessions` kept some)."""
+    session_of_row = np.full(all_rows, NONE, dtype="int64")
     session_of_row[sessions["part_row"].to_numpy()] = sessions["session_id"].to_numpy()
     frames = []
     for events, offset in parts:
         frames.append(pd.DataFrame({"session_id": session_of_row[events["row"].to_numpy() + offset],
                                     "occurred_at": events["occurred_at"].to_numpy(),
                                     "event": events["event"].to_numpy()}))
-    frame = pd.concat(frames, ignore_index=True).sort_values(["occurred_at", "session_id", "event"],
+    frame = pd.concat(frames, ignore_index=True)
+    frame = frame[frame["session_id"] != NONE]  # sessions GA has not processed yet: their events neither
+    frame = frame.sort_values(["occurred_at", "session_id", "event"],
                                                              kind="stable", ignore_index=True)
     frame.insert(0, "event_id", np.arange(1, len(frame) + 1))
     frame["event_name"] = categorical(frame.pop("event"), vocab.KEY_EVENTS)
