@@ -9,6 +9,7 @@ import datetime as dt
 
 import pandas as pd
 import pytest
+from sandbox.test_generator import FOREIGN_KEYS
 
 from pulse.business_calendar import BusinessCalendar
 from pulse.sandbox.as_of import world_as_of
@@ -54,6 +55,13 @@ def test_rows_created_after_the_clock_are_gone_and_earlier_ones_stay(world, then
         for column in TABLES[name].columns:
             if column.type == "timestamp":
                 assert (then[name][column.name].dropna() <= CLOCK).all(), f"{name}.{column.name}"
+
+
+def test_every_reference_resolves_at_the_clock(then):
+    for child, column, parent, key in FOREIGN_KEYS:
+        values = then[child][column].dropna()
+        missing = values[~values.isin(then[parent][key])]
+        assert missing.empty, f"{child}.{column} at {CLOCK}: {len(missing)} values not in {parent}.{key}"
 
 
 def test_ga_has_only_the_sessions_it_had_processed(world, then):

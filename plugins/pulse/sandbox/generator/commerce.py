@@ -275,8 +275,8 @@ def _orders(ctx: Context, origin: pd.DataFrame, lines: pd.DataFrame, customers: 
 
 
 def deals(quotes: pd.DataFrame, customers: pd.DataFrame) -> pd.DataFrame:
-    """One HubSpot deal per quote: created with the request (the CRM sync takes a few minutes),
-    contract sent when issued, won when accepted, lost when rejected or expired."""
+    """One HubSpot deal per quote: created with the request, contract sent when issued, won when
+    accepted, lost when rejected or expired."""
     outcome = quotes["outcome"].astype(str).to_numpy()
     names = customers.set_index("customer_id").loc[quotes["customer_id"], "name"].to_numpy()
     return pd.DataFrame({
@@ -284,7 +284,7 @@ def deals(quotes: pd.DataFrame, customers: pd.DataFrame) -> pd.DataFrame:
         "dealname": "Q-" + quotes["quote_id"].astype(str).str.zfill(6) + " " + pd.Series(names),
         "sales_agent_id": quotes["sales_agent_id"], "amount": quotes["quoted_amount"],
         "list_amount": quotes["list_amount"],
-        "created_at": quotes["requested_at"] + 120, "contractsent_at": quotes["issued_at"],
+        "created_at": quotes["requested_at"], "contractsent_at": quotes["issued_at"],
         "closedwon_at": np.where(outcome == "accepted", quotes["decided_at"], NONE),
         "closedlost_at": np.where(outcome != "accepted", quotes["decided_at"], NONE),
     })
