@@ -13,17 +13,8 @@ pulse_superset_env
 echo "==> superset: migrating the metadata database"
 superset db upgrade >>"$PULSE_DATA_DIR/logs/superset-init.log" 2>&1
 
-ensure_user() {  # ensure_user USERNAME PASSWORD ROLE FIRST LAST
-  if superset fab list-users 2>/dev/null | grep -q "username:$1 "; then
-    superset fab reset-password --username "$1" --password "$2" >>"$PULSE_DATA_DIR/logs/superset-init.log" 2>&1
-  else
-    superset fab create-user --role "$3" --username "$1" --firstname "$4" --lastname "$5" \
-      --email "$1@pulse.invalid" --password "$2" >>"$PULSE_DATA_DIR/logs/superset-init.log" 2>&1
-  fi
-}
-
-echo "==> superset: roles and permissions"
-superset init >>"$PULSE_DATA_DIR/logs/superset-init.log" 2>&1
-ensure_user "$SUPERSET_ADMIN_USER" "$SUPERSET_ADMIN_PASSWORD" Admin Pulse Admin
-# Reports render dashboards as this fixed account (ALERT_REPORTS_EXECUTORS in superset_config.py).
-ensure_user "$SUPERSET_REPORTS_USER" "$SUPERSET_REPORTS_PASSWORD" Admin Pulse Reports
+echo "==> superset: roles, permissions and accounts"
+export SUPERSET_ADMIN_USER SUPERSET_ADMIN_PASSWORD SUPERSET_REPORTS_USER SUPERSET_REPORTS_PASSWORD
+# one process for `superset init` and both accounts (the reports account renders reports:
+# ALERT_REPORTS_EXECUTORS in superset_config.py)
+python "$PULSE_HOME/deploy/superset/bootstrap.py" >>"$PULSE_DATA_DIR/logs/superset-init.log" 2>&1
