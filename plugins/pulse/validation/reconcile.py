@@ -38,7 +38,8 @@ BAND_LOW, BAND_HIGH = "band_low", "band_high"
 
 @dataclass(frozen=True)
 class Daily:
-    """A daily series from one raw table: `value` per business-local day of `moment`."""
+    """A daily series from one raw table: `value` and the number of events per business-local day
+    of `moment`."""
 
     table: str
     moment: str
@@ -54,7 +55,7 @@ class Daily:
                 where {condition}{self.moment} >= :start and {self.moment} < :end
             ),
             final as (
-                select day, {self.value} as value from events group by day
+                select day, {self.value} as value, count(*) as events from events group by day
             )
             select * from final
         """
@@ -169,37 +170,39 @@ def run(*, end: dt.date | None = None, days: int | None = None, warehouse: Wareh
     return outcome
 
 
-def _series(connection: Connection, daily: Daily, first: dt.date, end: dt.date, zone: ZoneInfo) -> pd.Series:
+def _series(connection: Connection, daily: Daily, first: dt.date, end: dt.date, zone: ZoneInfo) -> pd.DataFrame:
+    """(value, events) per day from `first` to `end`; a day without events is zero."""
     start = dt.datetime.combine(first, dt.time(), zone).astimezone(dt.UTC)
     stop = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), zone).astimezone(dt.UTC)
     rows = connection.fetchall(daily.sql(), {"tz": zone.key, "start": start, "end": stop})
+    by_day = {pd.Timestamp(row[0]).date(): (float(row[1] or 0), float(row[2])) for row in rows}
     days = pd.date_range(first, end, freq="D").date
-    values = {row[0] if isinstance(row[0], dt.date) else pd.Timestamp(row[0]).date(): float(row[1] or 0)
-              for row in rows}
-    return pd.Series([values.get(day, 0.0) for day in days], index=days, dtype="float64")
+    return pd.DataFrame([by_day.get(day, (0.0, 0.0)) for day in days], index=days, columns=["value", "events"])
 
 
 def _compare(connection: Connection, check: Check, first: dt.date, end: dt.date, zone: ZoneInfo,
              settings: Settings) -> pd.DataFrame:
+    """Per day: expected and observed values, the events behind the expected value (what decides
+    whether a day is judged) and how many weeks of history it rests on."""
     if check.expected is not None:
         observed = _series(connection, check.observed, first, end, zone)
         expected = _series(connection, check.expected, first, end, zone)
-        history = pd.Series(settings.reconcile_weeks, index=observed.index)
+        history = [settings.reconcile_weeks] * len(observed)
     else:
         weeks = settings.reconcile_weeks
         long = _series(connection, check.observed, first - dt.timedelta(weeks=weeks), end, zone)
         observed = long.loc[first:]
         earliest = _earliest(connection, check.observed, zone)
-        expected, history = [], []
+        rows, history = [], []
         for day in observed.index:
             previous = [day - dt.timedelta(weeks=k) for k in range(1, weeks + 1)]
             previous = [d for d in previous if earliest is not None and d >= earliest]
-            expected.append(float(long.loc[previous].mean()) if previous else float("nan"))
+            rows.append(long.loc[previous].mean() if previous else pd.Series({"value": None, "events": 0.0}))
             history.append(len(previous))
-        expected = pd.Series(expected, index=observed.index)
-        history = pd.Series(history, index=observed.index)
-    frame = pd.DataFrame({"day": observed.index, "expected": expected.to_numpy(), "observed": observed.to_numpy(),
-                          "history": history.to_numpy()})
+        expected = pd.DataFrame(rows, index=observed.index)
+    frame = pd.DataFrame({"day": observed.index, "expected": expected["value"].astype("float64").to_numpy(),
+                          "observed": observed["value"].to_numpy(), "events": expected["events"].to_numpy(),
+                          "history": history})
     frame["ratio"] = (frame["observed"] / frame["expected"]).where(frame["expected"] > 0)
     return frame
 
@@ -215,7 +218,7 @@ def _judge(check: Check, frame: pd.DataFrame, settings: Settings, end: dt.date) 
 
     low, high = check.band(settings)
     settled_until = end - dt.timedelta(days=check.settle_days)
-    judged = ((frame["expected"] >= settings.reconcile_min_count) & (frame["history"] >= 2)
+    judged = ((frame["events"] >= settings.reconcile_min_count) & (frame["history"] >= 2)
               & (frame["day"] <= settled_until))
     frame = frame.assign(judged_ratio=frame["ratio"].where(judged), **{ROW_NUMBER: range(len(frame))})
     run_ = engine.run(suite(check), frame, {BAND_LOW: low, BAND_HIGH: high},
@@ -225,16 +228,16 @@ def _judge(check: Check, frame: pd.DataFrame, settings: Settings, end: dt.date) 
         raise RuntimeError(f"reconciliation {check.name}: GX could not evaluate: {outcome.error}")
     failed = {row for row, _ in outcome.unexpected}
     results = []
-    for row in frame.itertuples(index=False):
+    for position, row in enumerate(frame.itertuples(index=False)):  # _row is the position
         if row.day > settled_until:
             note = f"not judged: the newest {check.settle_days} day(s) may still be revised"
         elif row.history < 2:
             note = "not judged: fewer than two previous weeks of data"
-        elif not row.expected >= settings.reconcile_min_count:
-            note = f"not judged: expected {row.expected:.0f} < {settings.reconcile_min_count}"
+        elif not row.events >= settings.reconcile_min_count:
+            note = f"not judged: {row.events:.0f} events expected, fewer than {settings.reconcile_min_count}"
         else:
             note = None
-        success = None if note else getattr(row, ROW_NUMBER) not in failed
+        success = None if note else position not in failed
         results.append(DayResult(row.day, check.name, _number(row.expected), _number(row.observed),
                                  _number(row.ratio), (low, high), success, note))
     return results, run_.docs_path
