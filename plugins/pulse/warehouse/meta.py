@@ -87,6 +87,42 @@ TABLES = {
         checked_at timestamptz not null,
         primary key (day, check_name)
     """,
+    # one row per Airflow DAG run, written by its last task (pulse.orchestration.health); the
+    # interval is the backfill window of a run given one, else its data interval
+    "meta.pipeline_runs": """
+        dag_id text not null,
+        run_id text not null,
+        source text,
+        run_type text,
+        interval_start timestamptz,
+        interval_end timestamptz,
+        status text not null,
+        started_at timestamptz,
+        finished_at timestamptz not null,
+        duration_seconds double precision,
+        rows_landed bigint not null,
+        rows_quarantined bigint not null,
+        failed_tasks text,
+        primary key (dag_id, run_id)
+    """,
+    # one row per stream, rewritten by every freshness check (pulse.orchestration.freshness)
+    "meta.source_freshness": """
+        source text not null,
+        stream text not null,
+        extracted_by text not null,
+        last_batch_id text,
+        last_loaded_at timestamptz,
+        data_until timestamptz,
+        schedule text not null,
+        max_lag_hours double precision not null,
+        lag_hours double precision,
+        stale boolean not null,
+        watched_since timestamptz not null,
+        stale_since timestamptz,
+        alerted_at timestamptz,
+        checked_at timestamptz not null,
+        primary key (source, stream)
+    """,
 }
 
 # columns added to a table after it first shipped: warehouses created before get them here
