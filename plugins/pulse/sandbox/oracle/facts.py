@@ -326,12 +326,19 @@ class Facts:
     def tickets(self) -> pd.DataFrame:
         tickets = self.world["tickets"]
         business = self.calendar.business_seconds_between
+        # Zendesk exposes the first reply only as whole minutes after creation (ticket metrics
+        # reply_time_in_minutes, calendar and business): the KPIs use those minutes, and the reply
+        # is dated by the moment they imply.
+        created = tickets["created_at"]
+        reply_minutes = np.floor(seconds_between(created, tickets["first_reply_at"]) / 60)
+        reply_business_minutes = np.floor(business(created, tickets["first_reply_at"]) / 60)
+        replied_at = created + pd.to_timedelta(reply_minutes, unit="min")
         return pd.DataFrame({
             "day": self.day(tickets["created_at"]),
-            "first_reply_day": self.day(tickets["first_reply_at"]),
+            "first_reply_day": self.day(replied_at),
             "solved_day": self.day(tickets["solved_at"]),
-            "first_reply_hours": seconds_between(tickets["created_at"], tickets["first_reply_at"]) / SECONDS_PER_HOUR,
-            "first_reply_business_hours": business(tickets["created_at"], tickets["first_reply_at"]) / SECONDS_PER_HOUR,
+            "first_reply_hours": reply_minutes * 60 / SECONDS_PER_HOUR,
+            "first_reply_business_hours": reply_business_minutes * 60 / SECONDS_PER_HOUR,
             "resolution_hours": seconds_between(tickets["created_at"], tickets["solved_at"]) / SECONDS_PER_HOUR,
             "resolution_business_hours": business(tickets["created_at"], tickets["solved_at"]) / SECONDS_PER_HOUR,
             "priority": tickets["priority"],
