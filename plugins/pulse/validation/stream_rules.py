@@ -23,6 +23,36 @@ HUBSPOT_ANALYTICS_SOURCES = ("ORGANIC_SEARCH", "PAID_SEARCH", "EMAIL_MARKETING",
 HUBSPOT_DEAL_STAGES = ("appointmentscheduled", "qualifiedtobuy", "presentationscheduled", "decisionmakerboughtin",
                        "contractsent", "closedwon", "closedlost")
 
+# Zendesk ticket fields (https://developer.zendesk.com/api-reference/ticketing/tickets/tickets/);
+# the incremental export also returns deleted tickets
+ZENDESK_STATUSES = ("new", "open", "pending", "hold", "solved", "closed", "deleted")
+ZENDESK_TYPES = ("question", "incident", "problem", "task")
+ZENDESK_PRIORITIES = ("low", "normal", "high", "urgent")
+ZENDESK_DURATIONS = ("reply_time", "first_resolution_time", "full_resolution_time", "agent_wait_time",
+                     "requester_wait_time", "on_hold_time")
+MAX_MINUTES = 10 * 366 * 24 * 60  # no ticket stays open ten years
+
+# Aircall call object (https://developer.aircall.io/api-references/#call)
+AIRCALL_STATUSES = ("initial", "answered", "done")
+AIRCALL_MISSED_REASONS = ("out_of_opening_hours", "short_abandoned", "abandoned_in_ivr", "abandoned_in_classic",
+                          "no_available_agent", "agents_did_not_answer")
+MAX_CALL_SECONDS = 24 * 3600
+
+# EasyPost tracker statuses (https://docs.easypost.com/docs/trackers#tracking-statuses)
+EASYPOST_STATUSES = ("unknown", "pre_transit", "in_transit", "out_for_delivery", "delivered", "available_for_pickup",
+                     "return_to_sender", "failure", "cancelled", "error")
+
+# the shop's own vocabularies (the ERP's enums) and the carriers the business ships with
+SHOP_CHANNELS = ("web", "sales_rep", "phone", "email")
+SHOP_PAYMENT_METHODS = ("invoice", "ideal", "credit_card", "paypal", "direct_debit")
+SHOP_ORDER_STATUSES = ("placed", "shipped", "delivered", "cancelled")
+SHOP_CART_STATUSES = ("open", "ordered", "abandoned")
+SHOP_QUOTE_OUTCOMES = ("accepted", "rejected", "expired")
+SHOP_SEGMENTS = ("wholesale", "installer", "retail_chain", "public_sector")
+CARRIERS = ("PostNL", "DHL", "UPS", "DPD")
+EMAIL = r"^[^@\s]+@[^@\s]+$"
+COUNTRY = r"^[A-Z]{2}$"  # ISO 3166-1 alpha-2
+
 RULES: dict[str, StreamRules] = {
     "hubspot.contacts": StreamRules(
         rules=(
@@ -42,5 +72,93 @@ RULES: dict[str, StreamRules] = {
         ),
         future_timestamps=("closedate",),
         notes="closedate is the expected close date of an open deal: it may lie in the future.",
+    ),
+    "zendesk.tickets": StreamRules(
+        rules=(
+            one_of("status", ZENDESK_STATUSES), one_of("type", ZENDESK_TYPES), one_of("priority", ZENDESK_PRIORITIES),
+            between("id", 1), between("order_id", 1), between("customer_id", 1),
+            not_before("updated_at", "created_at"),
+        ),
+    ),
+    "zendesk.ticket_metrics": StreamRules(
+        rules=(
+            between("replies", 0, 10_000), between("reopens", 0, 10_000),
+            *(between(f"{duration}_{hours}_minutes", 0, MAX_MINUTES)
+              for duration in ZENDESK_DURATIONS for hours in ("calendar", "business")),
+            not_before("solved_at", "created_at"), not_before("updated_at", "created_at"),
+        ),
+    ),
+    "aircall.calls": StreamRules(
+        rules=(
+            one_of("direction", ("inbound", "outbound")), one_of("status", AIRCALL_STATUSES),
+            one_of("missed_call_reason", AIRCALL_MISSED_REASONS), between("duration", 0, MAX_CALL_SECONDS),
+            not_before("answered_at", "started_at"), not_before("ended_at", "started_at"),
+            not_before("ended_at", "answered_at"),
+        ),
+    ),
+    "easypost.trackers": StreamRules(
+        rules=(
+            one_of("status", EASYPOST_STATUSES), one_of("mode", ("test", "production")),
+            matches("id", r"^trk_\w+$", notes="EasyPost object ids carry their type prefix"),
+            not_before("updated_at", "created_at"),
+        ),
+        future_timestamps=("est_delivery_date",),
+        notes="est_delivery_date is the carrier's estimate: it lies in the future while the parcel travels.",
+    ),
+    "easypost.tracking_details": StreamRules(
+        rules=(one_of("status", EASYPOST_STATUSES), between("seq", 0, 10_000), matches("tracker_id", r"^trk_\w+$")),
+    ),
+    "easypost.tracker_estimates": StreamRules(
+        rules=(matches("tracker_id", r"^trk_\w+$"),),
+        future_timestamps=("est_delivery_date",),
+    ),
+    "shop.resellers": StreamRules(rules=(between("id", 1),)),
+    "shop.sales_agents": StreamRules(rules=(between("id", 1), matches("email", EMAIL), between("hubspot_owner_id", 1))),
+    "shop.catalogs": StreamRules(rules=(between("id", 1), one_of("kind", ("public", "customer")))),
+    "shop.products": StreamRules(
+        rules=(between("id", 1), between("list_price", 0, MAX_AMOUNT), between("unit_cost", 0, MAX_AMOUNT)),
+    ),
+    "shop.customers": StreamRules(
+        rules=(between("id", 1), one_of("segment", SHOP_SEGMENTS), matches("country", COUNTRY),
+               between("credit_limit", 0, MAX_AMOUNT)),
+    ),
+    "shop.buyers": StreamRules(rules=(between("id", 1), between("customer_id", 1), matches("email", EMAIL))),
+    "shop.orders": StreamRules(
+        rules=(
+            between("id", 1), one_of("channel", SHOP_CHANNELS), one_of("payment_method", SHOP_PAYMENT_METHODS),
+            one_of("status", SHOP_ORDER_STATUSES), between("revenue", 0, MAX_AMOUNT), between("cost", 0, MAX_AMOUNT),
+            not_before("cancelled_at", "placed_at"),
+        ),
+    ),
+    "shop.order_lines": StreamRules(
+        rules=(
+            between("id", 1), between("quantity", 1, 1_000_000), between("unit_list_price", 0, MAX_AMOUNT),
+            between("unit_price", 0, MAX_AMOUNT), between("unit_cost", 0, MAX_AMOUNT),
+        ),
+    ),
+    "shop.carts": StreamRules(
+        rules=(
+            between("id", 1), one_of("status", SHOP_CART_STATUSES), between("value", 0, MAX_AMOUNT),
+            between("item_count", 0, 100_000), not_before("ordered_at", "created_at"),
+            not_before("abandoned_at", "created_at"),
+        ),
+    ),
+    "shop.quotes": StreamRules(
+        rules=(
+            between("id", 1), one_of("outcome", SHOP_QUOTE_OUTCOMES), between("list_amount", 0, MAX_AMOUNT),
+            between("quoted_amount", 0, MAX_AMOUNT), between("discount_amount", -MAX_AMOUNT, MAX_AMOUNT),
+            not_before("first_action_at", "requested_at"), not_before("issued_at", "requested_at"),
+            not_before("decided_at", "issued_at"),
+        ),
+    ),
+    "shop.invoices": StreamRules(
+        rules=(between("id", 1), between("amount", 0, MAX_AMOUNT), not_before("paid_at", "issued_at")),
+    ),
+    "shop.disputes": StreamRules(
+        rules=(between("id", 1), one_of("kind", ("return", "claim")),
+               one_of("reason", ("damaged", "wrong_item", "late", "not_delivered", "quality"))),
+    ),
+    "shop.shipments": StreamRules(
+        rules=(between("id", 1), one_of("carrier", CARRIERS), not_before("delivered_at", "shipped_at")),
     ),
 }
