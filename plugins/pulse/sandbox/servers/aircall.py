@@ -73,7 +73,7 @@ class AircallServer(SandboxServer):
             return _bad(f"Pagination is limited to {self.result_cap} items: narrow the query with from and to")
         rows = matching.iloc[first:min(first + per_page, self.result_cap)]
         calls_out = [self._call(row) for row in rows.to_dict("records")]
-        if calls_out and self.faults.malformed_record:
+        if calls_out and page == 1 and self.faults.malformed_record:  # the first record of the answer
             calls_out[0]["started_at"] = "yesterday morning"
         reachable = min(len(matching), self.result_cap)
 

@@ -83,7 +83,7 @@ class HubSpotServer(SandboxServer):
         if offset < 0:
             return _error(400, "VALIDATION_ERROR", "after must be a paging cursor from a previous page")
         page = frame.iloc[offset:offset + limit]
-        body: dict[str, Any] = {"results": self._render(kind, page, wanted)}
+        body: dict[str, Any] = {"results": self._render(kind, page, wanted, first_page=offset == 0)}
         if offset + limit < len(frame):
             after = str(offset + limit)
             body["paging"] = {"next": {"after": after, "link": f"{self.url}{request.path}?after={after}"}}
@@ -111,7 +111,8 @@ class HubSpotServer(SandboxServer):
         except ValueError as error:
             return _error(400, "VALIDATION_ERROR", str(error))
         page = frame.iloc[offset:min(offset + limit, self.search_result_cap)]
-        body: dict[str, Any] = {"total": len(frame), "results": self._render(kind, page, set(query.get("properties") or []))}
+        results = self._render(kind, page, set(query.get("properties") or []), first_page=offset == 0)
+        body: dict[str, Any] = {"total": len(frame), "results": results}
         if offset + limit < len(frame):
             body["paging"] = {"next": {"after": str(offset + limit)}}
         return Response(200, body)
@@ -126,7 +127,7 @@ class HubSpotServer(SandboxServer):
             self._object_cache = cache
         return cache[1][kind]
 
-    def _render(self, kind: str, page: pd.DataFrame, wanted: set[str]) -> list[dict[str, Any]]:
+    def _render(self, kind: str, page: pd.DataFrame, wanted: set[str], first_page: bool) -> list[dict[str, Any]]:
         names = sorted(set(DEFAULT_PROPERTIES[kind]) | (wanted & set(page.columns)))
         results = []
         for row in page.to_dict("records"):
@@ -136,7 +137,7 @@ class HubSpotServer(SandboxServer):
                 "properties": {name: _text(name, row.get(name)) for name in names},
                 "createdAt": _time(created), "updatedAt": _time(modified), "archived": False,
             })
-        if results and self.faults.malformed_record:
+        if results and first_page and self.faults.malformed_record:  # the first record of the answer
             results[0]["properties"]["createdate"] = "31-02-2026 25:61"
         return [self.faults.shape(record, ("properties",)) for record in results]
 
