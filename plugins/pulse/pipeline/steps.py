@@ -137,13 +137,14 @@ def validate(batch_id: str, *, source: Source | None = None, warehouse: Warehous
 def _validate_stream(source: Source, stream: Stream, batch: landing.LandingBatch, connection: Connection) -> verdicts.Verdict:
     from pulse.sources.streams import ContractError
 
-    parsed = source.parse(stream, batch)
-    records = parsed if isinstance(parsed, pd.DataFrame) else pd.DataFrame.from_records(list(parsed))
-    if ROW_NUMBER not in records.columns:
-        records = records.assign(**{ROW_NUMBER: range(len(records))})
+    records = None
     try:
+        parsed = source.parse(stream, batch)
+        records = parsed if isinstance(parsed, pd.DataFrame) else pd.DataFrame.from_records(list(parsed))
+        if ROW_NUMBER not in records.columns:
+            records = records.assign(**{ROW_NUMBER: range(len(records))})
         conformed = conform(stream, records)
-    except ContractError as error:
+    except ContractError as error:  # a payload that cannot be read (a broken file) or lacks contract fields
         verdict = validate_unconformable(stream, records, batch, error)
         verdicts.save(verdict, stream.arrow_schema().empty_table(), pd.DataFrame(columns=verdicts.QUARANTINE_COLUMNS))
         return verdict

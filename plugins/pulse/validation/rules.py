@@ -103,25 +103,33 @@ def validate_stream(
     return verdict, _with_records(quarantined, records)
 
 
-def validate_unconformable(stream: Stream, records: pd.DataFrame, batch: LandingBatch,
+def validate_unconformable(stream: Stream, records: pd.DataFrame | None, batch: LandingBatch,
                            error: ContractError) -> Verdict:
-    """A batch whose records lack contract fields: the suite's schema rule, run on the records as
-    parsed, names what is missing; the whole batch is blocked."""
+    """A batch that cannot become the stream's records: its payload cannot be read (`records` is
+    None: a broken file, whose error names the file-level rule) or its records lack contract
+    fields (the suite's schema rule, run on the records as parsed, says which). The whole batch
+    is blocked."""
     started = time.perf_counter()
-    suite = suites.load(stream)
-    schema = {**suite, "expectations": [e for e in suite["expectations"]
-                                        if e["type"] == "expect_table_columns_to_match_set"]}
-    frame = records if ROW_NUMBER in records.columns else records.assign(**{ROW_NUMBER: range(len(records))})
-    run = engine.run(schema, frame.reset_index(drop=True), batch_id=batch.batch_id)
-    verdict = Verdict(batch.batch_id, stream.source, stream.name, stream.key, len(records),
-                      data_docs_path=run.docs_path)
-    for outcome in run.outcomes:
-        verdict.results.append(_summary(outcome))
-    verdict.batch_failures.append(f"schema: {stream.key} batch {batch.batch_id}: {error}")
+    rule = getattr(error, "rule", None) or "schema"
+    verdict = Verdict(batch.batch_id, stream.source, stream.name, stream.key,
+                      0 if records is None else len(records))
+    if records is None:
+        verdict.results.append({"rule": rule, "level": suites.BATCH, "expectation": "parse", "column": None,
+                                "success": False, "unexpected_count": 0, "error": str(error)})
+    else:
+        suite = suites.load(stream)
+        schema = {**suite, "expectations": [e for e in suite["expectations"]
+                                            if e["type"] == "expect_table_columns_to_match_set"]}
+        frame = records if ROW_NUMBER in records.columns else records.assign(**{ROW_NUMBER: range(len(records))})
+        run = engine.run(schema, frame.reset_index(drop=True), batch_id=batch.batch_id)
+        verdict.results += [_summary(outcome) for outcome in run.outcomes]
+        verdict.data_docs_path = run.docs_path
+        verdict.gx_seconds = round(run.seconds, 4)
+    verdict.batch_failures.append(f"{rule}: {stream.key} batch {batch.batch_id}: {error}")
     verdict.expectations = len(verdict.results)
-    verdict.failed_expectations = sum(1 for r in verdict.results if not r["success"]) or 1
-    verdict.gx_seconds = round(run.seconds, 4)
+    verdict.failed_expectations = max(1, sum(1 for r in verdict.results if not r["success"]))
     verdict.run_seconds = round(time.perf_counter() - started, 4)
+    log.warning("%s: batch %s blocked: %s", stream.key, batch.batch_id, error)
     return verdict
 
 
