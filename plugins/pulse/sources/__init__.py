@@ -13,6 +13,10 @@ from pulse.sources.streams import Stream
 SOURCES: dict[str, str] = {
     "ga4": "pulse.sources.ga4:GA4Source",
     "shop": "pulse.sources.shop:ShopSource",
+    "carrier_files": "pulse.sources.carrier_files:CarrierFilesSource",
+    "ad_spend": "pulse.sources.ad_spend:AdSpendSource",
+    "nps": "pulse.sources.nps:NpsSource",
+    "site_speed": "pulse.sources.site_speed:SiteSpeedSource",
     "hubspot": "pulse.sources.hubspot:HubSpotSource",
     "zendesk": "pulse.sources.zendesk:ZendeskSource",
     "aircall": "pulse.sources.aircall:AircallSource",
