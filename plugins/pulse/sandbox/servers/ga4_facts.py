@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import union_categoricals
 
 from pulse.sandbox.servers.ga4_schema import ADS, EVENTS, HIGH_CARDINALITY, SESSIONS, TRANSACTIONS
 from pulse.sandbox.world_io import World
@@ -33,8 +34,9 @@ DAY = "_day"
 
 @dataclass(frozen=True)
 class Facts:
-    """Record sets by fact name (see ga4_schema). Columns: `_day`, the dimensions the fact
-    supports (strings), and the fact's own `_`-prefixed values."""
+    """Record sets by fact name (see ga4_schema). Columns: `_day` (int YYYYMMDD), the dimensions
+    the fact supports (categoricals of strings: a year of events is a million rows, and grouping
+    or filtering codes is what keeps a report fast) and the fact's own `_`-prefixed values."""
 
     frames: dict[str, pd.DataFrame]
     time_zone: str
@@ -65,48 +67,77 @@ def _visible_sessions(world: World, clock: dt.datetime) -> pd.DataFrame:
     return sessions[visible].reset_index(drop=True)
 
 
-def _time_dimensions(moments: pd.Series, tz: ZoneInfo) -> dict[str, pd.Series]:
-    local = pd.Series(pd.DatetimeIndex(moments).tz_convert(tz))
-    day = (local.dt.year * 10_000 + local.dt.month * 100 + local.dt.day).astype("int64")
-    iso = local.dt.isocalendar()
+def _labels(values: np.ndarray) -> pd.Categorical:
+    """Integer keys (days, hours, weeks) as a categorical of their decimal strings."""
+    uniques, codes = np.unique(values, return_inverse=True)
+    return pd.Categorical.from_codes(codes.astype("int64"), categories=pd.Index(uniques.astype(str), dtype=object))
+
+
+def _time_dimensions(moments: pd.Series, tz: ZoneInfo) -> dict[str, object]:
+    local = pd.DatetimeIndex(moments).tz_convert(tz)
+    day = (local.year * 10_000 + local.month * 100 + local.day).to_numpy(dtype="int64")
+    iso = local.isocalendar()
     return {
         DAY: day,
-        "date": day.astype(str),
-        "dateHour": (day * 100 + local.dt.hour).astype("int64").astype(str),
-        "isoYearIsoWeek": (iso["year"].astype("int64") * 100 + iso["week"].astype("int64")).astype(str),
-        "yearMonth": (local.dt.year * 100 + local.dt.month).astype("int64").astype(str),
+        "date": _labels(day),
+        "dateHour": _labels(day * 100 + local.hour.to_numpy(dtype="int64")),
+        "isoYearIsoWeek": _labels(iso["year"].to_numpy(dtype="int64") * 100 + iso["week"].to_numpy(dtype="int64")),
+        "yearMonth": _labels((local.year * 100 + local.month).to_numpy(dtype="int64")),
     }
 
 
-def _date_dimensions(days: pd.Series) -> dict[str, pd.Series]:
-    stamps = pd.to_datetime(days)
-    day = (stamps.dt.year * 10_000 + stamps.dt.month * 100 + stamps.dt.day).astype("int64")
-    iso = stamps.dt.isocalendar()
+def _date_dimensions(days: pd.Series) -> dict[str, object]:
+    stamps = pd.DatetimeIndex(pd.to_datetime(days))
+    day = (stamps.year * 10_000 + stamps.month * 100 + stamps.day).to_numpy(dtype="int64")
+    iso = stamps.isocalendar()
     return {
         DAY: day,
-        "date": day.astype(str),
-        "isoYearIsoWeek": (iso["year"].astype("int64") * 100 + iso["week"].astype("int64")).astype(str),
-        "yearMonth": (stamps.dt.year * 100 + stamps.dt.month).astype("int64").astype(str),
+        "date": _labels(day),
+        "isoYearIsoWeek": _labels(iso["year"].to_numpy(dtype="int64") * 100 + iso["week"].to_numpy(dtype="int64")),
+        "yearMonth": _labels((stamps.year * 100 + stamps.month).to_numpy(dtype="int64")),
     }
 
 
-def _text(values: pd.Series, missing: str = NOT_SET) -> pd.Series:
-    return values.astype("string").fillna(missing).astype(str)
+def _categorical(values: np.ndarray) -> pd.Categorical:
+    """Strings as a categorical whose categories are plain Python strings (one dtype for all, so
+    parts can be combined)."""
+    codes, uniques = pd.factorize(np.asarray(values, dtype=object))
+    return pd.Categorical.from_codes(codes, categories=pd.Index(np.asarray(uniques, dtype=object), dtype=object))
+
+
+def _text(values: pd.Series, missing: str = NOT_SET) -> pd.Categorical:
+    present = values.notna().to_numpy()
+    return _categorical(np.where(present, values.astype(object).to_numpy(), missing))
+
+
+def _constant(value: str, n: int) -> pd.Categorical:
+    return pd.Categorical.from_codes(np.zeros(n, dtype="int64"), categories=pd.Index([value], dtype=object))
 
 
 def _session_dimensions(sessions: pd.DataFrame) -> pd.DataFrame:
-    """The session-scoped dimensions, one row per visible session, indexed by session_id."""
-    source = _text(sessions["source"], "(direct)")
-    medium = _text(sessions["medium"], "(none)")
+    """The session-scoped dimensions, one row per visible session (categoricals)."""
+    source = np.where(sessions["source"].notna(), sessions["source"].astype(object), "(direct)")
+    medium = np.where(sessions["medium"].notna(), sessions["medium"].astype(object), "(none)")
     return pd.DataFrame({
         "deviceCategory": _text(sessions["device_category"]),
         "sessionDefaultChannelGroup": _text(sessions["channel_group"], "Unassigned"),
-        "newVsReturning": np.where(sessions["is_new_user"].to_numpy(dtype=bool), "new", "returning"),
+        "newVsReturning": _categorical(np.where(sessions["is_new_user"].to_numpy(dtype=bool), "new", "returning")),
         "sessionCampaignName": _text(sessions["campaign"]),
-        "sessionSourceMedium": source + " / " + medium,
+        "sessionSourceMedium": _categorical((pd.Series(source, dtype=object) + " / "
+                                             + pd.Series(medium, dtype=object)).to_numpy(dtype=object)),
         "sessionGoogleAdsCampaignName": _text(sessions["google_ads_campaign"]),
         "landingPage": _text(sessions["landing_page"]),
-    }).set_index(sessions["session_id"].to_numpy())
+    })
+
+
+def _take(dimensions: pd.DataFrame, positions: np.ndarray) -> dict[str, pd.Categorical]:
+    """The session dimensions of each record, by the records' session positions."""
+    return {name: pd.Categorical.from_codes(column.cat.codes.to_numpy()[positions], categories=column.cat.categories)
+            for name, column in dimensions.items()}
+
+
+def _positions(sessions: pd.DataFrame, session_ids: pd.Series) -> np.ndarray:
+    return pd.Index(sessions["session_id"].to_numpy()).get_indexer(session_ids.to_numpy(dtype="int64"))
 
 
 def _sessions_fact(sessions: pd.DataFrame, session_dims: pd.DataFrame, tz: ZoneInfo) -> pd.DataFrame:
@@ -114,8 +145,8 @@ def _sessions_fact(sessions: pd.DataFrame, session_dims: pd.DataFrame, tz: ZoneI
     new = sessions["is_new_user"].to_numpy(dtype=bool)
     return pd.DataFrame({
         **_time_dimensions(sessions["started_at"], tz),
-        **{name: values.to_numpy() for name, values in session_dims.items()},
-        "_user": sessions["user_pseudo_id"].astype(str).to_numpy(),
+        **_take(session_dims, np.arange(len(sessions))),
+        "_user": pd.factorize(sessions["user_pseudo_id"].astype(object).to_numpy())[0],
         "_new": new,
         "_engaged": engaged,
         # GA4 active users: users with an engaged session or a first visit
@@ -137,41 +168,34 @@ def _events_fact(world: World, sessions: pd.DataFrame, session_dims: pd.DataFram
     orders = _tracked_orders(world, sessions)
     new = sessions[sessions["is_new_user"].to_numpy(dtype=bool)]
     ended = sessions["started_at"] + pd.to_timedelta(sessions["duration_seconds"].to_numpy(dtype="int64"), unit="s")
-    search_terms = _text(searches["search_term"])
-    # (session, moment, event name, page path, search term, key event?)
+    n_searches, n_keys = len(searches), len(key_events)
+    # (session ids, moments, event name, page path, search term, key event?)
     parts = [
-        (sessions["session_id"], sessions["started_at"], "session_start", _text(sessions["landing_page"]), NOT_SET,
-         False),
-        (new["session_id"], new["started_at"], "first_visit", _text(new["landing_page"]), NOT_SET, False),
-        (searches["session_id"], searches["occurred_at"], "view_search_results", SEARCH_PAGE, search_terms, False),
-        (key_events["session_id"], key_events["occurred_at"], _text(key_events["event_name"]), NOT_SET, NOT_SET,
-         True),
-        (sessions["session_id"], ended, "page_exit", _text(sessions["exit_page"]), NOT_SET, False),
-        (orders["ga_session_id"], orders["placed_at"], "purchase", NOT_SET, NOT_SET, False),
+        (sessions["session_id"], sessions["started_at"], _constant("session_start", len(sessions)),
+         _text(sessions["landing_page"]), _constant(NOT_SET, len(sessions)), False),
+        (new["session_id"], new["started_at"], _constant("first_visit", len(new)), _text(new["landing_page"]),
+         _constant(NOT_SET, len(new)), False),
+        (searches["session_id"], searches["occurred_at"], _constant("view_search_results", n_searches),
+         _constant(SEARCH_PAGE, n_searches), _text(searches["search_term"]), False),
+        (key_events["session_id"], key_events["occurred_at"], _text(key_events["event_name"]),
+         _constant(NOT_SET, n_keys), _constant(NOT_SET, n_keys), True),
+        (sessions["session_id"], ended, _constant("page_exit", len(sessions)), _text(sessions["exit_page"]),
+         _constant(NOT_SET, len(sessions)), False),
+        (orders["ga_session_id"], orders["placed_at"], _constant("purchase", len(orders)),
+         _constant(NOT_SET, len(orders)), _constant(NOT_SET, len(orders)), False),
     ]
-    frames = []
-    for session_id, occurred, name, page, term, is_key in parts:
-        n = len(session_id)
-        frames.append(pd.DataFrame({
-            "_session": session_id.to_numpy(dtype="int64"),
-            "_at": pd.DatetimeIndex(occurred).tz_convert("UTC"),
-            "eventName": _column(name, n), "pagePath": _column(page, n), "searchTerm": _column(term, n),
-            "_key": np.full(n, is_key),
-        }))
-    events = pd.concat(frames, ignore_index=True)
-    dims = session_dims.loc[events["_session"].to_numpy()].reset_index(drop=True)
+    session_ids = pd.concat([pd.Series(part[0].to_numpy(dtype="int64")) for part in parts], ignore_index=True)
+    moments = pd.Series(pd.to_datetime(np.concatenate([
+        pd.DatetimeIndex(part[1]).tz_convert("UTC").as_unit("us").asi8 for part in parts
+    ]), unit="us", utc=True))
     return pd.DataFrame({
-        **_time_dimensions(events["_at"], tz),
-        **{name: values.to_numpy() for name, values in dims.items()},
-        "eventName": events["eventName"].astype(str).to_numpy(),
-        "pagePath": events["pagePath"].astype(str).to_numpy(),
-        "searchTerm": events["searchTerm"].astype(str).to_numpy(),
-        "_key": events["_key"].to_numpy(dtype=bool),
+        **_time_dimensions(moments, tz),
+        **_take(session_dims, _positions(sessions, session_ids)),
+        "eventName": union_categoricals([part[2] for part in parts]),
+        "pagePath": union_categoricals([part[3] for part in parts]),
+        "searchTerm": union_categoricals([part[4] for part in parts]),
+        "_key": np.concatenate([np.full(len(part[0]), part[5]) for part in parts]),
     })
-
-
-def _column(value: pd.Series | str, n: int) -> np.ndarray:
-    return value.to_numpy(dtype=object) if isinstance(value, pd.Series) else np.full(n, value, dtype=object)
 
 
 def _tracked_orders(world: World, sessions: pd.DataFrame) -> pd.DataFrame:
@@ -182,10 +206,9 @@ def _tracked_orders(world: World, sessions: pd.DataFrame) -> pd.DataFrame:
 
 def _transactions_fact(world: World, sessions: pd.DataFrame, session_dims: pd.DataFrame, tz: ZoneInfo) -> pd.DataFrame:
     orders = _tracked_orders(world, sessions)
-    dims = session_dims.loc[orders["ga_session_id"].to_numpy(dtype="int64")].reset_index(drop=True)
     return pd.DataFrame({
         **_time_dimensions(orders["placed_at"], tz),
-        **{name: values.to_numpy() for name, values in dims.items()},
+        **_take(session_dims, _positions(sessions, orders["ga_session_id"])),
         "_cents": np.round(orders["revenue"].to_numpy(dtype="float64") * 100).astype("int64"),
     })
 
@@ -198,8 +221,8 @@ def _ads_fact(world: World, clock: dt.datetime, tz: ZoneInfo) -> pd.DataFrame:
     campaign = _text(ads["campaign"])
     return pd.DataFrame({
         **_date_dimensions(ads["date"]),
-        "sessionCampaignName": campaign.to_numpy(),
-        "sessionGoogleAdsCampaignName": campaign.to_numpy(),
+        "sessionCampaignName": campaign,
+        "sessionGoogleAdsCampaignName": campaign,
         "_cost_cents": np.round(ads["spend"].to_numpy(dtype="float64") * 100).astype("int64"),
         "_impressions": ads["impressions"].to_numpy(dtype="int64"),
         "_clicks": ads["clicks"].to_numpy(dtype="int64"),
@@ -208,16 +231,28 @@ def _ads_fact(world: World, clock: dt.datetime, tz: ZoneInfo) -> pd.DataFrame:
 
 def _fold_rare_values(frame: pd.DataFrame, limit: int) -> pd.DataFrame:
     """GA4 keeps at most `limit` values of a high-cardinality dimension per day; the rarest
-    ones are reported together as "(other)"."""
+    ones (fewest records, then last alphabetically) are reported together as "(other)"."""
     for dimension in HIGH_CARDINALITY:
         if dimension not in frame.columns or frame.empty:
             continue
-        if frame.groupby(DAY)[dimension].nunique().max() <= limit:
+        column = frame[dimension]
+        categories = column.cat.categories
+        codes = column.cat.codes.to_numpy().astype("int64")
+        keys, inverse, counts = np.unique(frame[DAY].to_numpy() * len(categories) + codes, return_inverse=True,
+                                          return_counts=True)
+        days, values = keys // len(categories), keys % len(categories)
+        alphabetical = np.argsort(np.argsort(np.asarray(categories, dtype=str)))
+        order = np.lexsort((alphabetical[values], -counts, days))
+        first_of_day = np.r_[0, np.flatnonzero(np.diff(days[order])) + 1]
+        rank = np.arange(len(order)) - np.repeat(first_of_day, np.diff(np.r_[first_of_day, len(order)]))
+        rare = np.zeros(len(keys), dtype=bool)
+        rare[order] = rank >= limit
+        fold = rare[inverse]
+        if not fold.any():
             continue
-        counts = frame.groupby([DAY, dimension]).size().rename("n").reset_index()
-        counts = counts.sort_values([DAY, "n", dimension], ascending=[True, False, True], kind="stable")
-        counts["rank"] = counts.groupby(DAY).cumcount()
-        rare = counts[counts["rank"] >= limit].set_index([DAY, dimension]).index
-        fold = pd.MultiIndex.from_arrays([frame[DAY], frame[dimension]]).isin(rare)
-        frame = frame.assign(**{dimension: np.where(fold, OTHER, frame[dimension].to_numpy())})
+        if OTHER not in categories:
+            column = column.cat.add_categories([OTHER])
+        codes = column.cat.codes.to_numpy().copy()
+        codes[fold] = list(column.cat.categories).index(OTHER)
+        frame = frame.assign(**{dimension: pd.Categorical.from_codes(codes, categories=column.cat.categories)})
     return frame

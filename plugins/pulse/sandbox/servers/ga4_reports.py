@@ -299,26 +299,42 @@ def _mask(frame: pd.DataFrame, expression: dict[str, Any]) -> pd.Series:
     spec = expression["filter"]
     values = frame[spec["fieldName"]]
     if "stringFilter" in spec:
-        return _string_match(values.astype(str), spec["stringFilter"])
+        return _per_value(values, lambda texts: _string_match(texts, spec["stringFilter"]))
     if "inListFilter" in spec:
         listed = spec["inListFilter"].get("values", [])
         if spec["inListFilter"].get("caseSensitive"):
-            return values.astype(str).isin(listed)
-        return values.astype(str).str.lower().isin([v.lower() for v in listed])
+            return _per_value(values, lambda texts: texts.isin(listed))
+        lowered = [value.lower() for value in listed]
+        return _per_value(values, lambda texts: texts.str.lower().isin(lowered))
     if "emptyFilter" in spec:
-        return values.astype(str).isin(["", "(not set)"])
-    numbers = pd.to_numeric(values, errors="coerce")
+        return _per_value(values, lambda texts: texts.isin(["", "(not set)"]))
     if "numericFilter" in spec:
         operation = _enum(spec["numericFilter"].get("operation"), OPERATIONS, "operation")
         bound = _number(spec["numericFilter"].get("value", {}))
-        compare = {"EQUAL": numbers == bound, "LESS_THAN": numbers < bound, "LESS_THAN_OR_EQUAL": numbers <= bound,
-                   "GREATER_THAN": numbers > bound, "GREATER_THAN_OR_EQUAL": numbers >= bound}
-        return compare[operation].fillna(False).astype(bool)
+        compare = {"EQUAL": np.equal, "LESS_THAN": np.less, "LESS_THAN_OR_EQUAL": np.less_equal,
+                   "GREATER_THAN": np.greater, "GREATER_THAN_OR_EQUAL": np.greater_equal}[operation]
+        return _per_value(values, lambda texts: pd.Series(compare(_numbers(texts), bound), index=texts.index))
     if "betweenFilter" in spec:
         low, high = _number(spec["betweenFilter"].get("fromValue", {})), _number(spec["betweenFilter"].get("toValue", {}))
-        return ((numbers >= low) & (numbers <= high)).fillna(False).astype(bool)
+        return _per_value(values, lambda texts: (_numbers(texts) >= low) & (_numbers(texts) <= high))
     raise invalid(f"Filter on {spec['fieldName']} needs stringFilter, inListFilter, numericFilter, betweenFilter "
                   f"or emptyFilter.")
+
+
+def _per_value(values: pd.Series, test) -> pd.Series:
+    """`test` (on a Series of strings) applied to a column; on a categorical, once per category."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        categories = pd.Series(np.asarray(values.cat.categories, dtype=object)).astype(str)
+        hits = np.asarray(test(categories), dtype=bool)
+        codes = values.cat.codes.to_numpy()
+        return pd.Series(np.where(codes >= 0, hits[codes], False), index=values.index)
+    if pd.api.types.is_numeric_dtype(values.dtype):
+        return pd.Series(np.asarray(test(values.astype(str)), dtype=bool), index=values.index)
+    return pd.Series(np.asarray(test(values.astype(object).astype(str)), dtype=bool), index=values.index)
+
+
+def _numbers(texts: pd.Series) -> pd.Series:
+    return pd.to_numeric(texts, errors="coerce").fillna(np.nan).astype("float64")
 
 
 def _string_match(values: pd.Series, spec: dict[str, Any]) -> pd.Series:
@@ -367,7 +383,7 @@ def _aggregate(fact: str, frame: pd.DataFrame, keys: list[str], metrics: list[st
     if not keys:
         frame = frame.assign(_all=0)
         keys = ["_all"]
-    grouped = frame.groupby(keys, sort=False)
+    grouped = frame.groupby(keys, sort=False, observed=True)
     columns: dict[str, pd.Series] = {}
     if fact == SESSIONS:
         columns["sessions"] = grouped.size()
@@ -378,7 +394,7 @@ def _aggregate(fact: str, frame: pd.DataFrame, keys: list[str], metrics: list[st
         for metric, subset in (("totalUsers", None), ("newUsers", "_new"), ("activeUsers", "_active")):
             if metric in metrics:
                 users = frame if subset is None else frame[frame[subset]]
-                columns[metric] = users.groupby(keys, sort=False)["_user"].nunique()
+                columns[metric] = users.groupby(keys, sort=False, observed=True)["_user"].nunique()
     elif fact == EVENTS:
         columns["eventCount"] = grouped.size()
         columns["keyEvents"] = grouped["_key"].sum()
@@ -392,6 +408,8 @@ def _aggregate(fact: str, frame: pd.DataFrame, keys: list[str], metrics: list[st
     index = columns[next(iter(columns))].index
     table = pd.DataFrame({name: series.reindex(index, fill_value=0) for name, series in columns.items()})
     table = table.reset_index()
+    for key in keys:  # plain strings from here on: aggregated tables are small, and merge across facts
+        table[key] = table[key].astype(object).astype(str)
     return table.drop(columns=["_all"]) if "_all" in table.columns else table
 
 
