@@ -29,6 +29,7 @@ from pulse.settings import Settings, get_settings
 from pulse.sources.ga4 import GA4Source
 from pulse.sources.ga4_client import GA4Error, GA4FieldError, GA4QuotaLow
 from pulse.sources.ga4_reports import REPORTS
+from pulse.sources.streams import conform
 from pulse.warehouse.connection import Warehouse
 from pulse.warehouse.hashing import table_hash
 from support.ga4_world import ga4_world, ga_events, ga_sessions, ga_transactions, period_of
@@ -350,6 +351,17 @@ def test_a_property_in_another_time_zone_is_refused(server, data_dir):
     with pytest.raises(GA4Error, match="reports in Europe/Amsterdam but the days were planned in UTC"):
         steps.extract("ga4", "key_events", source=source, start=START, end=END,
                       warehouse=Warehouse(f"duckdb:///{data_dir}/warehouse.duckdb"))
+
+
+def test_a_malformed_value_is_a_row_problem_not_a_batch_failure(server, data_dir):
+    server.faults.malformed_record = True  # the first row's first metric is "12x"
+    outcome, _ = extract(server, data_dir)
+    source = make_source(server, data_dir)
+    stream = source.stream("site_search")
+    conformed = conform(stream, source.parse(stream, landing.open_batch(outcome.batch_id)))
+    assert conformed.problems[["_row", "column", "rule", "bad_value"]].values.tolist() == [
+        [0, "event_count", "type:int", "12x"]]
+    assert conformed.table.num_rows == landing.open_batch(outcome.batch_id).manifest.record_count
 
 
 def test_folded_rows_are_flagged_in_rows_and_manifest(server, data_dir):
