@@ -199,7 +199,7 @@ class Facts:
     @cached_property
     def campaign_platforms(self) -> pd.Series:
         """Paid campaign name -> its ad platform."""
-        spend = self.world["ad_daily"]
+        spend = self.ad_rows
         platforms = spend.groupby("campaign")["platform"].unique()
         shared = platforms[platforms.map(len) > 1]
         if len(shared):
@@ -210,8 +210,17 @@ class Facts:
         return platforms.map(lambda values: values[0]).astype("string")
 
     @cached_property
-    def ad_spend(self) -> pd.DataFrame:
+    def ad_rows(self) -> pd.DataFrame:
+        """Ad-spend rows as the sources report them: Google Ads comes through GA4, which leaves out
+        rows whose metrics are all zero; the other platforms' exports keep them."""
         spend = self.world["ad_daily"]
+        silent = (spend["platform"] == "google_ads") & (spend["impressions"] == 0) & (spend["clicks"] == 0) & (
+            spend["spend"] == 0)
+        return spend[~silent].reset_index(drop=True)
+
+    @cached_property
+    def ad_spend(self) -> pd.DataFrame:
+        spend = self.ad_rows
         return pd.DataFrame({
             "day": as_day(spend["date"]),
             "campaign": spend["campaign"],
