@@ -24,3 +24,13 @@ percentile_cont(0.5) within group (order by cast({{ expression }} as double prec
 cast(extract(epoch from {{ timestamp }}) as double precision)
 {%- endif -%}
 {%- endmacro %}
+
+{#- Text in code-point order (what Python sorts by): PostgreSQL sorts text by the database's
+    collation (en_US puts 'b' before 'B_' differently), DuckDB by code point already. -#}
+{% macro codepoint_order(expression) -%}
+{%- if dialect == 'postgres' -%}
+{{ expression }} collate "C"
+{%- else -%}
+{{ expression }}
+{%- endif -%}
+{%- endmacro %}

@@ -2,51 +2,107 @@
 connector extracts from the sandbox (the shop database, the sandbox HTTP servers, the CSV drops)
 into landing, and the pipeline's validate and load steps merge the batches into raw.
 
-`load_raw(world, warehouse, workdir, clock)` brings raw up to the world as of `clock`; calling it
-again with a later clock re-extracts from each stream's saved cursor (minus its lookback), as the
-scheduled DAGs do.
+`extract_and_load(world, warehouse, workdir, clock)` brings raw up to the world as of `clock`
+(calling it again with a later clock re-extracts from each stream's saved cursor minus its
+lookback, as the scheduled DAGs do) and returns the batches it landed; `load_batches(batches,
+other_warehouse)` loads the same, already validated, batches into a second warehouse, so each
+engine gets identical raw tables without validating twice.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from pulse.pipeline import steps
 from pulse.sandbox.world_io import World
+from pulse.sources import SOURCES, source_class
 from pulse.sources.base import Source
 from pulse.warehouse.connection import Warehouse
 
 
-def load_raw(world: World, warehouse: Warehouse, workdir: Path, clock: dt.datetime | None = None) -> dict[str, int]:
-    """Rows loaded per stream (`source.stream`)."""
+def extract_and_load(world: World, warehouse: Warehouse, workdir: Path,
+                     clock: dt.datetime | None = None) -> list[tuple[str, str]]:
+    """(source, batch_id) of every batch landed and loaded, in load order."""
     clock = clock or world.meta.now
-    loaded: dict[str, int] = {}
-    for loader in LOADERS:
-        loaded.update(loader(world, warehouse, Path(workdir), clock))
-    return loaded
+    batches: list[tuple[str, str]] = []
+    _current_warehouse[0] = warehouse  # file feeds skip files whose checksum this warehouse has loaded
+    with ExitStack() as stack:
+        for name in SOURCES:
+            if name not in SANDBOXES:
+                continue
+            source = stack.enter_context(SANDBOXES[name](world, Path(workdir), clock))
+            for stream in source.extracted_streams():
+                outcome = steps.extract(name, stream.name, end=clock, source=source, warehouse=warehouse)
+                steps.validate(outcome.batch_id, source=source, warehouse=warehouse)
+                steps.load(outcome.batch_id, source=source, warehouse=warehouse)
+                batches.append((name, outcome.batch_id))
+    return batches
 
 
-def _run_streams(source: Source, warehouse: Warehouse, clock: dt.datetime) -> dict[str, int]:
-    loaded = {}
-    for stream in source.extracted_streams():
-        outcome = steps.extract(source.name, stream.name, end=clock, source=source, warehouse=warehouse)
-        steps.validate(outcome.batch_id, source=source, warehouse=warehouse)
-        result = steps.load(outcome.batch_id, source=source, warehouse=warehouse)
-        for key, rows in result.rows_loaded.items():
-            loaded[key] = loaded.get(key, 0) + rows
-    return loaded
+def load_batches(batches: list[tuple[str, str]], warehouse: Warehouse) -> None:
+    for name, batch_id in batches:
+        steps.load(batch_id, source=source_class(name)(), warehouse=warehouse)
 
 
-def _shop(world: World, warehouse: Warehouse, workdir: Path, clock: dt.datetime) -> dict[str, int]:
-    """The shop/ERP database (SQLite, as in the demo) brought up to the clock, read by the shop connector."""
+def sources_without_sandbox() -> list[str]:
+    return sorted(set(SOURCES) - set(SANDBOXES))
+
+
+# --- one sandbox per source: yields the connector pointed at the world as of the clock -----------
+@contextmanager
+def _shop(world: World, workdir: Path, clock: dt.datetime) -> Iterator[Source]:
+    """The shop/ERP database (SQLite, as in the demo), brought up to the clock."""
     from pulse.sandbox.shopdb import source_connection, write_shop_db
-    from pulse.sources.shop import ShopSource
 
     url = f"sqlite:///{workdir / 'shop.sqlite'}"
     write_shop_db(world, url, clock)
-    return _run_streams(ShopSource(connection=source_connection(url)), warehouse, clock)
+    yield source_class("shop")(connection=source_connection(url))
 
 
-LOADERS: tuple[Callable[[World, Warehouse, Path, dt.datetime], dict[str, int]], ...] = (_shop,)
+def _http(name: str) -> Callable[[World, Path, dt.datetime], object]:
+    @contextmanager
+    def sandbox(world: World, workdir: Path, clock: dt.datetime) -> Iterator[Source]:
+        from pulse.sandbox.servers import server_class
+
+        with server_class(name)(world) as server:
+            server.set_clock(clock)
+            yield source_class(name)(connection=server.source_connection())
+
+    return sandbox
+
+
+# A file is delivered after the period it covers (the next morning; NPS on the 1st of the next
+# month): the drops are written as delivered this long after the clock, so that raw holds every
+# record of the world as of the clock.
+DELIVERY_WAIT = dt.timedelta(days=32)
+
+
+def _files(name: str) -> Callable[[World, Path, dt.datetime], object]:
+    @contextmanager
+    def sandbox(world: World, workdir: Path, clock: dt.datetime) -> Iterator[Source]:
+        from pulse.sandbox.drops import write_drops
+
+        drops = workdir / "drops"
+        write_drops(world.as_of(clock), drops, clock + DELIVERY_WAIT)
+        yield source_class(name)(directory=drops / name, warehouse=_current_warehouse[0])
+
+    return sandbox
+
+
+_current_warehouse: list[Warehouse | None] = [None]
+
+SANDBOXES: dict[str, Callable] = {
+    "shop": _shop,
+    "hubspot": _http("hubspot"),
+    "ga4": _http("ga4"),
+    "zendesk": _http("zendesk"),
+    "aircall": _http("aircall"),
+    "easypost": _http("easypost"),
+    "carrier_files": _files("carrier_files"),
+    "ad_spend": _files("ad_spend"),
+    "nps": _files("nps"),
+    "site_speed": _files("site_speed"),
+}

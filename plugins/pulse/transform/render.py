@@ -19,7 +19,7 @@ from pulse.transform import parts
 from pulse.transform.project import KPI_VALUES, Model, ProjectError
 
 # Tables the runner builds from Python before any model runs, addressable with ref()
-SEEDS = {"calendar_days": "staging.calendar_days", "kpi_registry": "kpi.kpi_registry"}
+SEEDS = {"calendar_days": "staging.calendar_days", "kpi_registry": "kpi.kpi_registry", "kpi_sources": "kpi.kpi_sources"}
 KPI_VALUES_TABLE = "kpi_values"
 # Tables describing the current refresh (written by the runner before the KPI layer runs)
 SCOPE_TABLES = {

@@ -32,6 +32,27 @@ CALENDAR_COLUMNS = """
     office_seconds_before double precision not null
 """
 
+# The registry names a KPI's sources by system (kpis.yml `sources`); these are the pipeline's
+# source ids behind each (docs/data-contracts.md section 2), for staleness.
+SOURCE_IDS = {
+    "GA": ("ga4",),
+    "ADS": ("ga4", "ad_spend"),
+    "CRM": ("hubspot",),
+    "SHOP": ("shop",),
+    "PHONE": ("aircall",),
+    "DESK": ("zendesk",),
+    "CARR": ("easypost", "carrier_files"),
+    "NPS": ("nps",),
+    "SPEED": ("site_speed",),
+}
+
+SOURCES_COLUMNS = """
+    kpi_id text not null,
+    source_code text not null,
+    source text not null,
+    primary key (kpi_id, source)
+"""
+
 REGISTRY_COLUMNS = """
     kpi_id text not null primary key,
     ref text not null,
@@ -105,6 +126,14 @@ def registry_frame(registry: Registry) -> pd.DataFrame:
 def build_registry(connection: Connection, registry: Registry) -> int:
     frame = registry_frame(registry)
     replace_table(connection, "kpi.kpi_registry", REGISTRY_COLUMNS, pa.Table.from_pandas(frame, preserve_index=False))
+    return len(frame)
+
+
+def build_kpi_sources(connection: Connection, registry: Registry) -> int:
+    rows = sorted({(kpi.id, code, source) for kpi in registry for code in kpi.sources for source in SOURCE_IDS[code]},
+                  key=lambda row: (row[0], row[2]))
+    frame = pd.DataFrame(rows, columns=["kpi_id", "source_code", "source"]).drop_duplicates(["kpi_id", "source"])
+    replace_table(connection, "kpi.kpi_sources", SOURCES_COLUMNS, pa.Table.from_pandas(frame, preserve_index=False))
     return len(frame)
 
 

@@ -1,0 +1,33 @@
+-- Ad spend, impressions and clicks per day, platform and campaign: Google Ads through GA4
+-- (advertiserAd* metrics), the other platforms from their CSV exports.
+with
+
+google_ads as (
+    select * from {{ ref('stg_ga4__google_ads') }}
+),
+
+other_platforms as (
+    select * from {{ ref('stg_ad_spend__daily') }}
+),
+
+unioned as (
+    select
+        report_day as spend_day,
+        'google_ads' as platform,
+        campaign,
+        spend,
+        impressions,
+        clicks
+    from google_ads
+    union all
+    select
+        spend_day,
+        platform,
+        campaign,
+        spend,
+        impressions,
+        clicks
+    from other_platforms
+)
+
+select * from unioned

@@ -1,0 +1,5 @@
+{{ kpi_values(
+    numerator=part(ref('fct_ga_sessions'), 'session_day', agg='sum', value='sessions',
+                   where="device in ('mobile', 'tablet')"),
+    denominator=part(ref('fct_ga_sessions'), 'session_day', agg='sum', value='sessions'),
+) }}

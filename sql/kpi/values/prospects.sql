@@ -1,0 +1,1 @@
+{{ kpi_values(numerator=part(ref('fct_contacts'), 'qualified_day')) }}

@@ -1,0 +1,1 @@
+{{ kpi_values(numerator=part(ref('fct_ga_sessions'), 'session_day', agg='sum', value='sessions')) }}

@@ -1,0 +1,1 @@
+{{ kpi_values(numerator=part(ref('fct_tickets'), 'created_day')) }}

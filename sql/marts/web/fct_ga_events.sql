@@ -1,0 +1,29 @@
+{{ config(day_column='report_day') }}
+
+-- GA4 events per day: key events by name, site searches by term, page exits by path.
+with
+
+key_events as (
+    select * from {{ ref('stg_ga4__key_events') }}
+),
+
+site_search as (
+    select * from {{ ref('stg_ga4__site_search') }}
+),
+
+exit_pages as (
+    select * from {{ ref('stg_ga4__exit_pages') }}
+),
+
+unioned as (
+    select report_day, 'key_event' as event_kind, event_name as item, key_events as events
+    from key_events
+    union all
+    select report_day, 'site_search', search_term, searches
+    from site_search
+    union all
+    select report_day, 'page_exit', page_path, exits
+    from exit_pages
+)
+
+select * from unioned

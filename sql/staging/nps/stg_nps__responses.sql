@@ -1,0 +1,19 @@
+with
+
+source as (
+    select * from {{ source('nps', 'responses') }}
+),
+
+renamed as (
+    select
+        response_id,
+        submitted_at,
+        {{ business_day('submitted_at') }} as submitted_day,
+        customer_id,
+        score,
+        comment,
+        source_file
+    from source
+)
+
+select * from renamed
