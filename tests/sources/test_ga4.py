@@ -26,8 +26,9 @@ from pulse import landing
 from pulse.pipeline import steps
 from pulse.sandbox.servers.ga4 import GA4Server
 from pulse.settings import Settings, get_settings
+from pulse.sources.connections import SourceConnection
 from pulse.sources.ga4 import GA4Source
-from pulse.sources.ga4_client import GA4Error, GA4FieldError, GA4QuotaLow
+from pulse.sources.ga4_client import GA4Api, GA4Error, GA4FieldError, GA4QuotaLow, credentials_for
 from pulse.sources.ga4_reports import REPORTS
 from pulse.sources.streams import conform
 from pulse.warehouse.connection import Warehouse
@@ -404,3 +405,25 @@ def test_a_daily_run_costs_one_metadata_call_and_one_batch_per_five_reports_per_
             source.extract(stream, request, batch)
     expected = sum(1 + math.ceil(len(REPORTS[s.name]) / 5) for s in GA4Source.streams)
     assert len(server.requests) == expected == 15
+
+
+# --- credentials ------------------------------------------------------------------------------------
+def test_production_credentials_are_a_read_only_service_account_and_none_is_an_error():
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from google.oauth2 import service_account
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
+    keyfile = {"type": "service_account", "project_id": "pulse", "private_key_id": "1", "private_key": key,
+               "client_email": "pulse@pulse.iam.gserviceaccount.com", "client_id": "1",
+               "token_uri": "https://oauth2.googleapis.com/token"}
+    connection = SourceConnection("pulse_ga4", extra={"property_id": "1", "keyfile_dict": json.dumps(keyfile)})
+    credentials = credentials_for(connection)
+    assert isinstance(credentials, service_account.Credentials)
+    assert credentials.scopes == ["https://www.googleapis.com/auth/analytics.readonly"]
+    assert credentials.service_account_email == keyfile["client_email"]
+    with pytest.raises(GA4Error, match="pulse_ga4 has no credentials"):
+        credentials_for(SourceConnection("pulse_ga4", extra={"property_id": "1"}))
+    with pytest.raises(GA4Error, match="property_id must be the numeric GA4 property id"):
+        GA4Api(SourceConnection("pulse_ga4", password=SecretStr("t")), Settings())

@@ -32,6 +32,7 @@ from google.api_core import exceptions as google_errors
 from google.api_core.client_options import ClientOptions
 from google.api_core.retry import retry_target
 from google.auth import exceptions as auth_errors
+from google.protobuf import json_format
 
 from pulse.settings import Settings
 from pulse.sources.connections import SourceConnection
@@ -168,7 +169,7 @@ class GA4Api:
         except auth_errors.RefreshError as error:
             raise GA4Error(f"{what}: GA4 refused the credentials (401 UNAUTHENTICATED) and they cannot be "
                            f"refreshed; check the pulse_ga4 connection") from error
-        except Exception as error:  # the body arrived but is not a readable response (cut short, not JSON)
+        except (json_format.ParseError, ValueError) as error:  # a body that is cut short or not JSON
             received = self._responses[-1].content if self._responses else b""
             failure = GA4Error(f"{what}: the response could not be read ({type(error).__name__}: {error}); "
                                f"{len(received)} bytes received")
