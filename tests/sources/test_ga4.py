@@ -25,6 +25,7 @@ import pulse.sandbox.servers.ga4 as ga4_server
 from pulse import landing
 from pulse.pipeline import steps
 from pulse.sandbox.servers.ga4 import GA4Server
+from pulse.sandbox.servers.ga4_quota import PropertyQuota
 from pulse.settings import Settings, get_settings
 from pulse.sources.connections import SourceConnection
 from pulse.sources.ga4 import GA4Source
@@ -331,10 +332,19 @@ def test_a_field_missing_from_the_metadata_stops_the_run_before_any_report(serve
 
 def test_a_low_hourly_quota_is_logged_and_waited_out(server, data_dir, caplog):
     server.quota.limits.tokens_per_hour = 4  # the third report of each hour leaves 1 of 4 tokens
-    server.quota.limits.hour_seconds = 0.2  # shorter than the wait: the next request finds a new hour
+    waits = []
+
+    def an_hour_passes(seconds):
+        waits.append(seconds)
+        server.quota = PropertyQuota(server.quota.limits)
+
     caplog.set_level(logging.INFO)
-    outcome, _ = extract(server, data_dir, ga4_page_size=20, ga4_quota_reserve=0.5, ga4_quota_wait_seconds=0.3)
-    assert "GA4 quota running low (tokensPerHour 1 left); waiting 0.3 s" in caplog.text
+    source = make_source(server, data_dir, ga4_page_size=20, ga4_quota_reserve=0.5, ga4_quota_wait_seconds=300)
+    source.api.sleep = an_hour_passes
+    outcome = steps.extract("ga4", "site_search", source=source, start=START, end=END,
+                            warehouse=Warehouse(f"duckdb:///{data_dir}/warehouse.duckdb"))
+    assert "GA4 quota running low (tokensPerHour 1 left); waiting 300.0 s" in caplog.text
+    assert waits and set(waits) == {300}
     assert landing.open_batch(outcome.batch_id).manifest.complete
     assert "property quota: tokensPerDay" in caplog.text  # the run's quota is logged
 
