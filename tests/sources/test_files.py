@@ -167,3 +167,11 @@ def test_a_timestamp_without_offset_is_quarantined_and_the_other_rows_load(wareh
         rule, column, value, record = c.fetchone("select rule, column_name, bad_value, record from quarantine.rows")
     assert (rule, column, value) == ("type:timestamp", "submitted_at", "2026-03-04 10:00:00")
     assert '"source_file": "nps_responses_2026-03.csv"' in record and '"source_row": 4' in record
+
+
+def test_a_header_only_file_loads_no_rows_and_counts_as_loaded(warehouse, drops):
+    drop(drops, "nps_responses_2026-02.csv", ("\ufeff" + NPS_HEADER).encode())
+    batch, loaded = run(feed("nps", drops, warehouse), warehouse)
+    assert [f.name for f in batch.manifest.files] == ["nps_responses_2026-02.csv"]
+    assert loaded.rows_loaded == {"responses": 0}
+    assert extract(feed("nps", drops, warehouse), warehouse).manifest.files == []
