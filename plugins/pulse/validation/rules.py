@@ -161,8 +161,9 @@ def _parameters(batch: LandingBatch, guard: volume.VolumeGuard) -> dict[str, Any
     settings = get_settings()
     extracted_at = dt.datetime.fromisoformat(batch.manifest.extracted_at)
     latest = extracted_at + dt.timedelta(minutes=settings.validation_future_tolerance_minutes)
-    # a day is "today" somewhere on earth up to 14 hours ahead of UTC
-    latest_day = (extracted_at + dt.timedelta(hours=14)).date()
+    # a day is "today" somewhere on earth up to 14 hours ahead of UTC; GX compares a date column
+    # (midnight datetimes, see gx_frame) with a datetime, not with a date
+    latest_day = dt.datetime.combine((extracted_at + dt.timedelta(hours=14)).date(), dt.time())
     return {
         suites.LATEST_TIMESTAMP: latest.isoformat(),
         suites.LATEST_DATE: latest_day.isoformat(),

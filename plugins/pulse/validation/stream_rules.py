@@ -9,7 +9,7 @@ negative and not ten million euros), not statistics of the sandbox.
 
 from __future__ import annotations
 
-from pulse.validation.suites import StreamRules, between, matches, not_before, one_of
+from pulse.validation.suites import StreamRules, at_least, between, matches, not_before, one_of
 
 MAX_AMOUNT = 10_000_000  # EUR: no order, quote, deal or invoice of this business comes near it
 
@@ -41,6 +41,18 @@ MAX_CALL_SECONDS = 24 * 3600
 # EasyPost tracker statuses (https://docs.easypost.com/docs/trackers#tracking-statuses)
 EASYPOST_STATUSES = ("unknown", "pre_transit", "in_transit", "out_for_delivery", "delivered", "available_for_pickup",
                      "return_to_sender", "failure", "cancelled", "error")
+
+# GA4 Data API dimension values (https://developers.google.com/analytics/devguides/reporting/data/v1/api-schema)
+GA4_DEVICE_CATEGORIES = ("desktop", "mobile", "tablet", "smart tv", "(not set)")
+GA4_CHANNEL_GROUPS = ("Affiliates", "Audio", "Cross-network", "Direct", "Display", "Email", "Mobile Push Notifications",
+                      "Organic Search", "Organic Shopping", "Organic Social", "Organic Video", "Paid Other",
+                      "Paid Search", "Paid Shopping", "Paid Social", "Paid Video", "Referral", "SMS", "Unassigned",
+                      "(not set)")
+GA4_NEW_VS_RETURNING = ("new", "returning", "(not set)")
+GA4_GRAINS = ("day", "week", "month", "quarter")
+GA4_METADATA = (matches("currency_code", r"^[A-Z]{3}$"),)  # ISO 4217
+GA4_DAYS = ("date",)  # a report day is a day that happened (in the property's time zone)
+GA4_REVENUE = (-MAX_AMOUNT, MAX_AMOUNT)  # purchase revenue is net of refunds: a day can be negative
 
 # the shop's own vocabularies (the ERP's enums) and the carriers the business ships with
 SHOP_CHANNELS = ("web", "sales_rep", "phone", "email")
@@ -111,6 +123,56 @@ RULES: dict[str, StreamRules] = {
     "easypost.tracker_estimates": StreamRules(
         rules=(matches("tracker_id", r"^trk_\w+$"),),
         future_timestamps=("est_delivery_date",),
+    ),
+    "ga4.traffic": StreamRules(
+        rules=(
+            one_of("device_category", GA4_DEVICE_CATEGORIES), one_of("channel_group", GA4_CHANNEL_GROUPS),
+            one_of("new_vs_returning", GA4_NEW_VS_RETURNING), matches("date_hour", r"^\d{10}$"),
+            between("sessions", 0), between("engaged_sessions", 0), between("screen_page_views", 0),
+            between("average_session_duration", 0), between("user_engagement_duration", 0),
+            between("bounce_rate", 0, 1), between("transactions", 0), between("purchase_revenue", *GA4_REVENUE),
+            between("key_events", 0), at_least("sessions", "engaged_sessions"), *GA4_METADATA,
+        ),
+        past_dates=GA4_DAYS,
+    ),
+    "ga4.users": StreamRules(
+        rules=(
+            one_of("grain", GA4_GRAINS), one_of("device_category", (*GA4_DEVICE_CATEGORIES, "all")),
+            between("total_users", 0), between("new_users", 0), between("active_users", 0),
+            at_least("total_users", "new_users"), at_least("range_end", "period_start"), *GA4_METADATA,
+        ),
+        past_dates=("period_start", "range_end"),
+    ),
+    "ga4.campaigns": StreamRules(
+        rules=(between("sessions", 0), between("engaged_sessions", 0), between("transactions", 0),
+               between("purchase_revenue", *GA4_REVENUE), at_least("sessions", "engaged_sessions"), *GA4_METADATA),
+        past_dates=GA4_DAYS,
+    ),
+    "ga4.google_ads": StreamRules(
+        rules=(between("advertiser_ad_cost", 0, MAX_AMOUNT), between("advertiser_ad_impressions", 0),
+               between("advertiser_ad_clicks", 0), at_least("advertiser_ad_impressions", "advertiser_ad_clicks"),
+               *GA4_METADATA),
+        past_dates=GA4_DAYS,
+    ),
+    "ga4.site_search": StreamRules(rules=(between("event_count", 0), *GA4_METADATA), past_dates=GA4_DAYS),
+    "ga4.exit_pages": StreamRules(rules=(between("event_count", 0), *GA4_METADATA), past_dates=GA4_DAYS),
+    "ga4.key_events": StreamRules(rules=(between("key_events", 0), *GA4_METADATA), past_dates=GA4_DAYS),
+    "carrier_files.events": StreamRules(
+        rules=(one_of("status", EASYPOST_STATUSES, notes="carrier codes are mapped to EasyPost's statuses"),
+               one_of("carrier", CARRIERS)),
+    ),
+    "ad_spend.daily": StreamRules(
+        rules=(one_of("platform", ("linkedin", "microsoft_ads")), between("impressions", 0), between("clicks", 0),
+               at_least("impressions", "clicks"), between("spend", 0, MAX_AMOUNT), matches("currency", r"^[A-Z]{3}$")),
+        past_dates=("date",),
+    ),
+    "nps.responses": StreamRules(
+        rules=(between("response_id", 1), between("customer_id", 1),
+               between("score", 0, 10, notes="NPS answers are 0-10")),
+    ),
+    "site_speed.samples": StreamRules(
+        rules=(between("sample_id", 1), one_of("device", ("desktop", "mobile", "tablet")),
+               between("load_time_ms", 0, 600_000, notes="a page load over ten minutes is a measuring error")),
     ),
     "shop.resellers": StreamRules(rules=(between("id", 1),)),
     "shop.sales_agents": StreamRules(rules=(between("id", 1), matches("email", EMAIL), between("hubspot_owner_id", 1))),

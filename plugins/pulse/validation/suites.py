@@ -98,6 +98,13 @@ def not_before(later: str, earlier: str, *, notes: str = "") -> Rule:
                 ROW, "order", notes)
 
 
+def at_least(larger: str, smaller: str, *, notes: str = "") -> Rule:
+    """`larger` >= `smaller` wherever both are known (sessions >= engaged sessions...)."""
+    return Rule("expect_column_pair_values_a_to_be_greater_than_b",
+                {"column_A": larger, "column_B": smaller, "or_equal": True, "ignore_row_if": "either_value_is_missing"},
+                ROW, "consistency", notes)
+
+
 def matches(column: str, regex: str, *, notes: str = "") -> Rule:
     return Rule("expect_column_values_to_match_regex", {"column": column, "regex": regex}, ROW, "format", notes)
 

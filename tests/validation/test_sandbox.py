@@ -1,0 +1,78 @@
+"""The generated sandbox company through every connector: clean data passes every suite, and the
+GA tracking outage fails the GA-vs-shop reconciliation on its date only.
+
+One module-wide run: a 20-day world at scale 0.6 (the outage 12 days before its end, enough web
+orders on office days to judge), every stream of every source extracted, validated and loaded
+into DuckDB. Budget: ~2 minutes (most of it extraction; GX and dlt imports once)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from pulse.sandbox.generator import generate
+from pulse.settings import get_settings
+from pulse.sources import all_streams
+from pulse.validation import reconcile
+from pulse.warehouse.connection import Warehouse
+from validation.sandbox import run_stream, serve
+
+END = dt.date(2026, 3, 1)
+
+
+@pytest.fixture(scope="module")
+def loaded(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("sandbox")
+    patch = pytest.MonkeyPatch()
+    patch.setenv("PULSE_DATA_DIR", str(directory / "data"))
+    patch.setenv("PULSE_DATA_DOCS_ENABLED", "false")
+    get_settings.cache_clear()
+    world = generate(seed=11, days=20, scale=0.6, end=END)
+    warehouse = Warehouse(f"duckdb:///{directory}/wh/pulse.duckdb")
+    runs = {}
+    try:
+        with serve(world, directory) as sandbox:
+            for name in sandbox.sources:
+                source = sandbox.source(name, warehouse)
+                for stream in source.extracted_streams():
+                    runs[stream.key] = run_stream(source, stream.name, warehouse, start=sandbox.start)
+        yield world, warehouse, runs
+    finally:
+        patch.undo()
+        get_settings.cache_clear()
+
+
+def test_clean_sandbox_data_passes_every_suite(loaded):
+    _, warehouse, runs = loaded
+    verdicts = {v.suite: v for run in runs.values() for v in run.verdicts}
+    assert sorted(verdicts) == sorted(stream.key for stream in all_streams())
+    problems = {suite: (v.batch_failures, [r for r in v.results if not r["success"]])
+                for suite, v in verdicts.items() if not v.success or v.failed_rows}
+    assert problems == {}
+    assert all(v.evaluated_rows > 0 for v in verdicts.values()), "every stream has data to validate"
+    assert [key for key, run in runs.items() if run.rejected] == []
+    with warehouse.connect() as connection:
+        assert connection.scalar("select count(*) from quarantine.rows") == 0
+        assert connection.scalar("select count(*) from meta.validation_results where not success") == 0
+
+
+def test_the_ga_tracking_outage_fails_ga_vs_shop_on_its_date_and_not_around_it(loaded):
+    world, warehouse, _ = loaded
+    outage = world.meta.incident("ga_tracking_outage")
+    assert outage is not None and outage.start == outage.end
+    outcome = reconcile.run(end=END, days=20, warehouse=warehouse)
+    for check in ("ga_transactions_vs_web_orders", "ga_revenue_vs_web_revenue"):
+        results = {r.day: r for r in outcome.results if r.check == check}
+        assert results[outage.start].success is False, results[outage.start]
+        assert results[outage.start].ratio < 0.5
+        failed = sorted(day for day, r in results.items() if r.success is False)
+        assert failed == [outage.start]
+        # the office days around it are judged, and pass
+        around = [outage.start + dt.timedelta(days=d) for d in (-7, -6, -1, 1, 2, 7)]
+        judged = [day for day in around if results[day].success is not None]
+        assert len(judged) >= 4 and all(results[day].success for day in judged)
+    with warehouse.connect() as connection:
+        stored = connection.fetchall(
+            "select check_name, day from meta.reconciliation_results where success = false order by 1")
+    assert stored == [("ga_revenue_vs_web_revenue", outage.start), ("ga_transactions_vs_web_orders", outage.start)]
