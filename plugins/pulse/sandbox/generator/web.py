@@ -219,44 +219,39 @@ def buyer_sessions(ctx: Context, pages: Pages, picker, buyers: pd.DataFrame, ord
 
 def web_sessions(ctx: Context, pages: Pages, parts: list[pd.DataFrame], order_ids: np.ndarray) -> pd.DataFrame:
     """All sessions, numbered by start time. `order_ids[order_ref]` is the shop order id."""
-    # column by column: whole-frame concatenation and sorting would copy ~all sessions twice
+    # column by column: concatenating and sorting whole frames would copy ~all sessions twice
     started = np.concatenate([part["started_at"].to_numpy() for part in parts])
     order = np.argsort(started, kind="stable")
-    needed = ["started_at", "user_pseudo_id", "device", "source", "campaign", "is_new_user", "engaged",
-              "page_views", "duration_seconds", "engagement_seconds", "landing", "exit", "ga_tracked",
-              "ga_processed_at", "order_ref", "buyer_id", "ends_at"]
-    frame = pd.DataFrame({"part_row": order})
-    for column in needed:
-        if column == "user_pseudo_id":
-            values = pd.concat([part[column].astype("string") for part in parts], ignore_index=True)
-            frame[column] = values.take(order).reset_index(drop=True)
-        else:
-            frame[column] = np.concatenate([part[column].to_numpy() for part in parts])[order]
-    frame["session_id"] = np.arange(1, len(frame) + 1)
+
+    def column(name: str) -> np.ndarray:
+        return np.concatenate([part[name].to_numpy() for part in parts])[order]
+
     traffic = vocab.TRAFFIC_SOURCES
-    google_ads = np.array([t.platform == "google_ads" for t in traffic])[frame["source"].to_numpy()]
     names = campaign_names(ctx)
-    campaign = frame["campaign"].to_numpy()
-    order_ref = frame["order_ref"].to_numpy()
+    source = column("source")
+    campaign = column("campaign")
+    google_ads = np.array([t.platform == "google_ads" for t in traffic])[source]
+    order_ref = column("order_ref")
+    users = pd.concat([part["user_pseudo_id"].astype("string") for part in parts], ignore_index=True)
+    landing = column("landing")
     return pd.DataFrame({
-        "session_id": frame["session_id"], "user_pseudo_id": frame["user_pseudo_id"],
-        "started_at": frame["started_at"],
-        "device_category": categorical(frame["device"], ["desktop", "mobile", "tablet"]),
-        "channel_group": categorical(frame["source"], [t.channel_group for t in traffic]),
-        "source": categorical(frame["source"], [t.source for t in traffic]),
-        "medium": categorical(frame["source"], [t.medium for t in traffic]),
+        "session_id": np.arange(1, len(order) + 1), "user_pseudo_id": users.take(order).reset_index(drop=True),
+        "started_at": started[order],
+        "device_category": categorical(column("device"), ["desktop", "mobile", "tablet"]),
+        "channel_group": categorical(source, [t.channel_group for t in traffic]),
+        "source": categorical(source, [t.source for t in traffic]),
+        "medium": categorical(source, [t.medium for t in traffic]),
         "campaign": categorical(campaign, names),
         "google_ads_campaign": categorical(np.where(google_ads, campaign, -1), names),
-        "is_new_user": frame["is_new_user"].astype(bool), "engaged": frame["engaged"],
-        "page_views": frame["page_views"], "duration_seconds": frame["duration_seconds"],
-        "engagement_seconds": frame["engagement_seconds"],
-        "landing_page": categorical(frame["landing"], pages.paths),
-        "exit_page": categorical(frame["exit"], pages.paths),
-        "ga_tracked": frame["ga_tracked"], "ga_processed_at": frame["ga_processed_at"],
+        "is_new_user": column("is_new_user").astype(bool), "engaged": column("engaged"),
+        "page_views": column("page_views"), "duration_seconds": column("duration_seconds"),
+        "engagement_seconds": column("engagement_seconds"),
+        "landing_page": categorical(landing, pages.paths), "exit_page": categorical(column("exit"), pages.paths),
+        "ga_tracked": column("ga_tracked"), "ga_processed_at": column("ga_processed_at"),
         "order_id": nullable_ids(np.where(order_ref >= 0, order_ids[np.maximum(order_ref, 0)], NONE)),
-        "buyer_id": nullable_ids(frame["buyer_id"]),
+        "buyer_id": nullable_ids(column("buyer_id")),
         # kept for the event tables; dropped before the world is built
-        "part_row": frame["part_row"], "ends_at": frame["ends_at"], "landing": frame["landing"],
+        "part_row": order, "ends_at": column("ends_at"), "landing": landing,
     })
 
 
