@@ -69,6 +69,7 @@ def cents(values) -> int:
 @pytest.fixture
 def data_dir(tmp_path, monkeypatch):
     monkeypatch.setenv("PULSE_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("PULSE_DATA_DOCS_ENABLED", "false")  # validation's HTML pages are not tested here
     get_settings.cache_clear()
     yield tmp_path / "data"
     get_settings.cache_clear()
@@ -86,6 +87,7 @@ def loaded(tmp_path_factory):
     data = tmp_path_factory.mktemp("ga4") / "data"
     with pytest.MonkeyPatch.context() as patch, GA4Server(WORLD) as running:
         patch.setenv("PULSE_DATA_DIR", str(data))
+        patch.setenv("PULSE_DATA_DOCS_ENABLED", "false")
         get_settings.cache_clear()
         warehouse = Warehouse(f"duckdb:///{data}/warehouse.duckdb")
         source = make_source(running, data, ga4_page_size=PAGE)
