@@ -247,6 +247,9 @@ class SandboxServer:
 
         class _Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # headers and body leave in two writes: without this each keep-alive request waits out
+            # Nagle's algorithm against the client's delayed ACK (about 40 ms on loopback)
+            disable_nagle_algorithm = True
 
             def _serve(self) -> None:
                 parts = urlsplit(self.path)

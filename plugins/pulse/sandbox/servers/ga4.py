@@ -95,13 +95,6 @@ class GA4Server(SandboxServer):
             ("GET", prefix + r"/metadata", self._metadata),
         ]
 
-    def _handler_class(self):
-        handler = super()._handler_class()
-        # headers and body leave in two writes: without this each keep-alive request waits out
-        # Nagle's algorithm against the client's delayed ACK (about 40 ms on loopback)
-        handler.disable_nagle_algorithm = True
-        return handler
-
     def handle(self, request: Request) -> Response:
         try:
             response = super().handle(request)
