@@ -21,6 +21,7 @@ from pulse.sandbox.world_io import load_world
 
 END = dt.date(2026, 6, 19)  # a Friday
 TZ = "Europe/Amsterdam"
+STAGES = ("lead_at", "mql_at", "sql_at", "opportunity_at", "customer_at")
 CALENDAR = BusinessCalendar(
     timezone=TZ, opening=dt.time(8, 30), closing=dt.time(17, 30), weekdays=frozenset({1, 2, 3, 4, 5}),
     holiday_country="NL",
@@ -121,7 +122,7 @@ def test_foreign_keys_resolve(world, child, column, parent, key):
     values = world[child][column].dropna()
     assert len(values) > 0, f"{child}.{column} is never set"
     missing = values[~values.isin(world[parent][key])]
-    assert missing.empty, f"{child}.{column}: {len(missing)} values not in {parent}.{key}: {missing.head().tolist()}"
+    assert missing.empty, f"{child}.{column}: {len(missing)} not in {parent}.{key}: {missing.head().tolist()}"
 
 
 def test_ga_session_of_an_order_resolves_unless_ga_has_not_processed_it_yet(world):
@@ -145,14 +146,16 @@ def test_links_agree_in_both_directions(world):
     deals = world["crm_deals"].set_index("deal_id")
     assert (world["quotes"]["deal_id"].map(deals["quote_id"]) == world["quotes"]["quote_id"]).all()
     sessions = world["web_sessions"].dropna(subset=["order_id"])
-    assert (sessions["order_id"].map(orders.set_index("order_id")["ga_session_id"]) == sessions["session_id"]).all()
+    session_of_order = orders.set_index("order_id")["ga_session_id"]
+    assert (sessions["order_id"].map(session_of_order) == sessions["session_id"]).all()
     customers = world["customers"].dropna(subset=["crm_contact_id"])
     contacts = world["crm_contacts"].set_index("contact_id")
     converted = customers[customers["crm_contact_id"].map(contacts["customer_at"]).notna()]
     assert (converted["crm_contact_id"].map(contacts["customer_id"]) == converted["customer_id"]).all()
-    assert (orders["catalog_id"] == orders["customer_id"].map(world["customers"].set_index("customer_id")["catalog_id"])).all()
+    catalog_of = world["customers"].set_index("customer_id")["catalog_id"]
+    assert (orders["catalog_id"] == orders["customer_id"].map(catalog_of)).all()
     own = world["catalogs"].dropna(subset=["customer_id"])
-    assert (own["customer_id"].map(world["customers"].set_index("customer_id")["catalog_id"]) == own["catalog_id"]).all()
+    assert (own["customer_id"].map(catalog_of) == own["catalog_id"]).all()
 
 
 def test_money_adds_up_in_cents(world):
@@ -190,7 +193,7 @@ def _in_office_hours(moments: pd.Series) -> pd.Series:
 
 def test_lifecycles_are_in_order(world):
     _ordered(world["crm_contacts"], "subscriber_at", "lead_at")
-    _ordered(world["crm_contacts"], "created_at", "lead_at", "mql_at", "sql_at", "opportunity_at", "customer_at")
+    _ordered(world["crm_contacts"], "created_at", *STAGES)
     _ordered(world["quotes"], "requested_at", "first_action_at", "issued_at", "decided_at", "ordered_at")
     _ordered(world["crm_deals"], "created_at", "contractsent_at", "closedwon_at")
     _ordered(world["crm_deals"], "contractsent_at", "closedlost_at")
@@ -206,14 +209,14 @@ def test_lifecycles_are_in_order(world):
     later_stage = contacts[["mql_at", "sql_at", "opportunity_at", "customer_at"]].notna()
     assert (contacts.loc[later_stage.any(axis=1), "lead_at"].notna()).all()
     # a stage is only reached when the one before it was
-    for earlier, later in [("mql_at", "sql_at"), ("sql_at", "opportunity_at"), ("opportunity_at", "customer_at")]:
+    for earlier, later in itertools.pairwise(STAGES[1:]):
         assert contacts.loc[contacts[later].notna(), earlier].notna().all()
 
 
 def test_drop_off_through_the_funnel(world):
     contacts = world["crm_contacts"]
     window = contacts[contacts["created_at"] >= pd.Timestamp(world.meta.start, tz=TZ)]
-    counts = [window[c].notna().sum() for c in ("lead_at", "mql_at", "sql_at", "opportunity_at", "customer_at")]
+    counts = [window[c].notna().sum() for c in STAGES]
     assert all(a > b for a, b in itertools.pairwise(counts)), counts
     assert 0.2 < counts[1] / counts[0] < 0.7
 
@@ -250,14 +253,17 @@ def test_statuses_match_the_moments_as_of_now(world):
     assert (carts["status"] == np.select([carts["ordered_at"].notna(), carts["abandoned_at"].notna()],
                                          ["ordered", "abandoned"], "open")).all()
     assert (carts.loc[carts["status"] == "open", "created_at"] > now - pd.Timedelta(hours=24)).all()
-    orders = world["orders"].merge(world["shipments"][["order_id", "shipped_at", "delivered_at"]], "left", "order_id")
-    expected = np.select([orders["cancelled_at"].notna(), orders["delivered_at"].notna(), orders["shipped_at"].notna()],
-                         ["cancelled", "delivered", "shipped"], "placed")
+    parcels = world["shipments"][["order_id", "shipped_at", "delivered_at"]]
+    orders = world["orders"].merge(parcels, "left", "order_id")
+    expected = np.select(
+        [orders["cancelled_at"].notna(), orders["delivered_at"].notna(), orders["shipped_at"].notna()],
+        ["cancelled", "delivered", "shipped"], "placed")
     assert (orders["status"] == expected).all()
     quotes = world["quotes"]
     assert (quotes["outcome"].isna() == quotes["decided_at"].isna()).all()
     for name, created in [("orders", "placed_at"), ("carts", "created_at"), ("tickets", "created_at"),
-                          ("crm_contacts", "created_at"), ("quotes", "requested_at"), ("shipments", "shipped_at")]:
+                          ("crm_contacts", "created_at"), ("quotes", "requested_at"),
+                          ("shipments", "shipped_at")]:
         frame = world[name]
         assert (frame["updated_at"] >= frame[created]).all(), name
     # updated_at is the last change: e.g. a delivered order was last changed at delivery
@@ -335,7 +341,8 @@ def test_scale_one_volumes(world):
     assert margin.between(0.19, 0.41).all()
     channels = world["orders"]["channel"].value_counts(normalize=True)
     assert set(channels.index) == {"web", "sales_rep", "phone", "email"} and channels["web"] > 0.5
-    assert set(world["orders"]["payment_method"]) == {"invoice", "ideal", "credit_card", "paypal", "direct_debit"}
+    methods = {"invoice", "ideal", "credit_card", "paypal", "direct_debit"}
+    assert set(world["orders"]["payment_method"]) == methods
 
 
 def test_scale_multiplies_volumes(world):
@@ -344,8 +351,8 @@ def test_scale_multiplies_volumes(world):
     base_days = _office_days(world)
     for table, column in [("orders", "placed_at"), ("web_sessions", "started_at"), ("calls", "started_at"),
                           ("carts", "created_at")]:
-        ratio = _per_day(doubled[table][column], doubled)[days].mean() / _per_day(world[table][column], world)[
-            base_days[:-3]].mean()
+        doubled_mean = _per_day(doubled[table][column], doubled)[days].mean()
+        ratio = doubled_mean / _per_day(world[table][column], world)[base_days[:-3]].mean()
         assert 1.6 < ratio < 2.5, (table, ratio)
     assert 1.8 < len(doubled["customers"]) / len(world["customers"]) < 2.3
 

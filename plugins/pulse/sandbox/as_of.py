@@ -36,10 +36,12 @@ def world_as_of(world: World, clock: dt.datetime) -> World:
     moment = pd.Timestamp(clock)
     if moment.tzinfo is None:
         raise ValueError(f"world_as_of: clock {clock!r} has no time zone; pass an aware datetime (UTC)")
-    return World(tables_as_of(world.tables, moment.tz_convert("UTC"), world.meta.business_timezone), world.meta)
+    tables = tables_as_of(world.tables, moment.tz_convert("UTC"), world.meta.business_timezone)
+    return World(tables, world.meta)
 
 
-def tables_as_of(tables: dict[str, pd.DataFrame], clock: pd.Timestamp, timezone: str) -> dict[str, pd.DataFrame]:
+def tables_as_of(tables: dict[str, pd.DataFrame], clock: pd.Timestamp,
+                 timezone: str) -> dict[str, pd.DataFrame]:
     t = tables
     out: dict[str, pd.DataFrame] = {}
     for name in ("resellers", "sales_agents", "catalogs", "products", "customers", "buyers"):
@@ -154,7 +156,8 @@ def _orders(frame: pd.DataFrame, shipments: pd.DataFrame, clock: pd.Timestamp) -
         [frame["cancelled_at"].notna(), delivered.notna(), shipped.notna()],
         ["cancelled", "delivered", "shipped"], "placed",
     )
-    frame["updated_at"] = pd.concat([frame["placed_at"], frame["cancelled_at"], shipped, delivered], axis=1).max(axis=1)
+    moments = [frame["placed_at"], frame["cancelled_at"], shipped, delivered]
+    frame["updated_at"] = pd.concat(moments, axis=1).max(axis=1)
     return frame
 
 
@@ -165,9 +168,11 @@ def _tickets(frame: pd.DataFrame, clock: pd.Timestamp) -> pd.DataFrame:
     closed_at = (frame["solved_at"] + CLOSED_AFTER_SOLVED).where(lambda s: s <= clock)
     waiting = frame["ticket_id"] % PENDING_EVERY == 0
     frame["status"] = np.select(
-        [closed_at.notna(), solved, replied & waiting, replied], ["closed", "solved", "pending", "open"], "new"
+        [closed_at.notna(), solved, replied & waiting, replied],
+        ["closed", "solved", "pending", "open"], "new",
     )
     frame["replies"] = frame["replies"].where(replied, 0)
     frame["reopens"] = frame["reopens"].where(solved, 0)
-    frame["updated_at"] = pd.concat([frame[["created_at", "first_reply_at", "solved_at"]], closed_at], axis=1).max(axis=1)
+    moments = [frame[["created_at", "first_reply_at", "solved_at"]], closed_at]
+    frame["updated_at"] = pd.concat(moments, axis=1).max(axis=1)
     return frame

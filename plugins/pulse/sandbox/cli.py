@@ -21,7 +21,8 @@ def sandbox() -> None:
 
 
 @sandbox.command()
-@click.option("--seed", type=int, default=lambda: get_settings().sandbox_seed, show_default="PULSE_SANDBOX_SEED")
+@click.option("--seed", type=int, default=lambda: get_settings().sandbox_seed,
+              show_default="PULSE_SANDBOX_SEED")
 @click.option("--days", type=click.IntRange(min=1), default=lambda: get_settings().sandbox_days,
               show_default="PULSE_SANDBOX_DAYS")
 @click.option("--scale", type=click.FloatRange(min=0, max=100, min_open=True),
@@ -54,7 +55,8 @@ def incidents(out: Path) -> None:
 
     path = out / "world" / "world.json" if (out / "world").is_dir() else out / "world.json"
     if not path.exists():
-        raise click.ClickException(f"no world at {out}: {path} is missing; run `pulse sandbox generate` first")
+        raise click.ClickException(
+            f"no world at {out}: {path} is missing; run `pulse sandbox generate` first")
     meta = WorldMeta.from_json(path.read_text())
     click.echo(f"world {meta.start} .. {meta.end}")
     if not meta.incidents:

@@ -27,12 +27,14 @@ class IncidentSpec:
 SPECS = (
     IncidentSpec(
         "checkout_bug", 20, 1,
-        "A checkout release breaks payment for most carts for a day: cart abandonment spikes and web orders drop.",
+        "A checkout release breaks payment for most carts for a day: cart abandonment spikes "
+        "and web orders drop.",
         ("cart_abandonment_rate", "web_transactions", "conversion_rate"),
     ),
     IncidentSpec(
         "ga_tracking_outage", 12, 1,
-        "The GA4 tag is removed by a site deploy for a day: GA sessions and users collapse, shop orders do not.",
+        "The GA4 tag is removed by a site deploy for a day: GA sessions and users collapse, "
+        "shop orders do not.",
         ("sessions", "unique_visitors", "conversion_rate"),
     ),
     IncidentSpec(
@@ -47,7 +49,8 @@ SPECS = (
     ),
     IncidentSpec(
         "price_error", 58, 3,
-        "A price import error sells the Power tools category below cost for three office days: negative margin.",
+        "A price import error sells the Power tools category below cost for three office days: "
+        "negative margin.",
         ("profit_margin", "profit_margin_rate"),
     ),
 )
@@ -56,7 +59,8 @@ STRIKING_CARRIER = "PostNL"
 MISPRICED_CATEGORY = "Power tools"
 
 
-def incidents_for(start: dt.date, end: dt.date, calendar: BusinessCalendar | None = None) -> tuple[Incident, ...]:
+def incidents_for(start: dt.date, end: dt.date,
+                  calendar: BusinessCalendar | None = None) -> tuple[Incident, ...]:
     """The incidents that fall wholly inside the window [start, end]."""
     calendar = calendar or BusinessCalendar.from_settings()
     incidents = []

@@ -26,7 +26,8 @@ from pulse.sandbox.world_io import World, WorldMeta, conform
 __all__ = ["generate"]
 
 
-def generate(seed: int, days: int, scale: float, end: dt.date, calendar: BusinessCalendar | None = None) -> World:
+def generate(seed: int, days: int, scale: float, end: dt.date,
+             calendar: BusinessCalendar | None = None) -> World:
     if days < 1:
         raise ValueError(f"sandbox generate: --days must be at least 1, got {days}")
     if not 0 < scale <= 100:
@@ -65,10 +66,13 @@ def _draw(ctx: Context) -> dict[str, pd.DataFrame]:
     window_contacts.loc[customer_frame.loc[from_window, "crm_contact_id"].to_numpy(), "customer_ref"] = (
         customer_frame.loc[from_window, "customer_id"].to_numpy())
     before = customer_frame[~from_window]
-    with_contact = before.sample(frac=0.8, random_state=ctx.rng("crm_contacts.which")).sort_values("customer_id")
-    earlier = crm.customer_contacts(ctx, with_contact["registered_at"].to_numpy(), with_contact["segment"].to_numpy())
+    with_contact = before.sample(frac=0.8, random_state=ctx.rng("crm_contacts.which"))
+    with_contact = with_contact.sort_values("customer_id")
+    earlier = crm.customer_contacts(ctx, with_contact["registered_at"].to_numpy(),
+                                    with_contact["segment"].to_numpy())
     earlier["customer_ref"] = with_contact["customer_id"].to_numpy()
-    contacts = crm.contacts_table(ctx, pd.concat([earlier, window_contacts], ignore_index=True), campaign_names)
+    all_contacts = pd.concat([earlier, window_contacts], ignore_index=True)
+    contacts = crm.contacts_table(ctx, all_contacts, campaign_names)
     customer_frame = _link_contacts(customer_frame, contacts)
     contacts = _contact_details(ctx, contacts, customer_frame, agents)
 
@@ -105,7 +109,8 @@ def _draw(ctx: Context) -> dict[str, pd.DataFrame]:
         "buyers": buyers,
         "web_sessions": sessions,
         "site_searches": web.site_searches(ctx, sessions),
-        "key_events": web.key_event_table(sessions, [(prospect_events, 0), (buyer_events, prospect_rows)], all_rows),
+        "key_events": web.key_event_table(
+            sessions, [(prospect_events, 0), (buyer_events, prospect_rows)], all_rows),
         "ad_daily": ads,
         "crm_contacts": contacts,
         "crm_deals": _deals(bought.deals, agents),
@@ -151,8 +156,9 @@ def _contact_details(ctx: Context, contacts: pd.DataFrame, customer_frame: pd.Da
     result["company"] = company_name.to_numpy()
     result["customer_id"] = pd.array(customer_id, dtype="Int64")
     result["owner_id"] = pd.array(owner, dtype="Int64")
-    result["email"] = (result["firstname"].str.lower() + "." + result["lastname"].str.lower().str.replace(" ", "")
-                       + "." + result["contact_id"].astype(str) + "@" + customers.domain(result["company"]))
+    local_part = result["firstname"].str.lower() + "." + result["lastname"].str.lower().str.replace(" ", "")
+    result["email"] = (local_part + "." + result["contact_id"].astype(str) + "@"
+                       + customers.domain(result["company"]))
     result["updated_at"] = NONE
     return result
 
@@ -173,7 +179,8 @@ def _attribute_orders(orders: pd.DataFrame, sessions: pd.DataFrame) -> pd.DataFr
 
 def _link_tickets(disputes: pd.DataFrame, tickets: pd.DataFrame) -> pd.DataFrame:
     from_disputes = tickets[tickets["dispute_row"] != NONE]
-    ticket_of = pd.Series(from_disputes["ticket_id"].to_numpy(), index=from_disputes["dispute_row"].to_numpy())
+    ticket_of = pd.Series(from_disputes["ticket_id"].to_numpy(),
+                          index=from_disputes["dispute_row"].to_numpy())
     result = disputes.copy()
     result["zendesk_ticket_id"] = pd.array(pd.Series(disputes.index).map(ticket_of), dtype="Int64")
     return result

@@ -35,6 +35,7 @@ PRICE_ERROR_FACTOR = 0.45  # the faulty import priced the category at 45 % of li
 OFFICE_ONLY = np.where((np.arange(24) >= 8) & (np.arange(24) < 17), OFFICE_HOURS_PROFILE, 0.0)
 SEGMENT_QUANTITY = {"wholesale": 1.6, "installer": 0.8, "retail_chain": 2.2, "public_sector": 1.0}
 PAYMENT_METHODS = ("invoice", "ideal", "credit_card", "paypal", "direct_debit")
+OUTCOMES = ("accepted", "rejected", "expired")
 PREPAID_SHARE = (0.0, 0.55, 0.2, 0.1, 0.15)
 
 
@@ -62,10 +63,12 @@ def baskets(ctx: Context, rng: np.random.Generator, products: pd.DataFrame, cust
     product = np.clip(product, first[category], last[category] - 1)
     list_price = products["list_price"].to_numpy()[product]
     segment_factor = pd.Series(customers["segment"].to_numpy()[owner]).map(SEGMENT_QUANTITY).to_numpy()
-    quantity = np.maximum(np.round(typical_quantity(rng, list_price) * segment_factor * size), 1).astype("int64")
+    quantity = np.round(typical_quantity(rng, list_price) * segment_factor * size)
+    quantity = np.maximum(quantity, 1).astype("int64")
     lines = pd.DataFrame({
         "basket": basket, "product_index": product, "product_id": products["product_id"].to_numpy()[product],
-        "quantity": quantity, "unit_list_price": list_price, "unit_cost": products["unit_cost"].to_numpy()[product],
+        "quantity": quantity, "unit_list_price": list_price,
+        "unit_cost": products["unit_cost"].to_numpy()[product],
         "category_index": products["category_index"].to_numpy()[product],
     })
     lines["list_cents"] = lines["quantity"] * cents(list_price)
@@ -76,8 +79,10 @@ def price_lines(ctx: Context, lines: pd.DataFrame, discount: np.ndarray, placed:
                 mispriced_category: int) -> pd.DataFrame:
     """The price charged per line: list less the basket's discount, or the faulty import's price."""
     unit_price = np.round(lines["unit_list_price"].to_numpy() * (1 - discount), 2)
-    faulty = ctx.in_incident("price_error", placed) & (lines["category_index"].to_numpy() == mispriced_category)
-    unit_price = np.where(faulty, np.round(lines["unit_list_price"].to_numpy() * PRICE_ERROR_FACTOR, 2), unit_price)
+    mispriced = lines["category_index"].to_numpy() == mispriced_category
+    faulty = ctx.in_incident("price_error", placed) & mispriced
+    faulty_price = np.round(lines["unit_list_price"].to_numpy() * PRICE_ERROR_FACTOR, 2)
+    unit_price = np.where(faulty, faulty_price, unit_price)
     lines = lines.copy()
     lines["unit_price"] = unit_price
     lines["revenue_cents"] = lines["quantity"] * cents(unit_price)
@@ -96,7 +101,8 @@ def carts(ctx: Context, picker: Picker, products, customers, weights) -> tuple[p
     bug = ctx.in_incident("checkout_bug", created) | ctx.in_incident("checkout_bug", ordered_at)
     ordered = rng.random(n) < np.where(bug, CHECKOUT_BUG_ORDERED, CART_ORDERED)
     frame = pd.DataFrame({
-        "created_at": created, "customer_index": customer, "customer_id": customers["customer_id"].to_numpy()[customer],
+        "created_at": created, "customer_index": customer,
+        "customer_id": customers["customer_id"].to_numpy()[customer],
         "buyer_id": buyer, "ordered_at": np.where(ordered, ordered_at, NONE),
         "abandoned_at": np.where(ordered, NONE, created + DAY),
     })
@@ -126,11 +132,13 @@ def quotes(ctx: Context, picker: Picker, agents: pd.DataFrame, products, custome
     decision_delay = np.minimum(lognormal(rng, 3 * DAY, 0.9, n), QUOTE_VALIDITY - HOUR).astype("int64")
     decided = issued + np.where(outcome == 2, QUOTE_VALIDITY, decision_delay)
     ordered = (outcome == 0) & (rng.random(n) < QUOTE_ORDERED)
-    ordered_at = np.where(ordered, to_business_epochs(ctx.calendar, decided, lognormal(rng, 2 * HOUR, 0.8, n)), NONE)
+    to_order = to_business_epochs(ctx.calendar, decided, lognormal(rng, 2 * HOUR, 0.8, n))
+    ordered_at = np.where(ordered, to_order, NONE)
     discount = np.clip(rng.normal(trait.loc[agent, "discount_mean"].to_numpy(), 0.025), 0.0, 0.35)
     frame = pd.DataFrame({
-        "customer_index": customer, "customer_id": customers["customer_id"].to_numpy()[customer], "buyer_id": buyer,
-        "sales_agent_id": agent, "requested_at": requested, "first_action_at": first_action, "issued_at": issued,
+        "customer_index": customer, "customer_id": customers["customer_id"].to_numpy()[customer],
+        "buyer_id": buyer, "sales_agent_id": agent, "requested_at": requested,
+        "first_action_at": first_action, "issued_at": issued,
         "decided_at": decided, "outcome": outcome, "ordered_at": ordered_at, "discount": discount,
         "channel": np.where(rng.random(n) < 0.55, "sales_rep", "email"),
     })
@@ -138,7 +146,8 @@ def quotes(ctx: Context, picker: Picker, agents: pd.DataFrame, products, custome
     return frame, basket
 
 
-def offline_orders(ctx: Context, picker: Picker, products, customers, weights) -> tuple[pd.DataFrame, Baskets]:
+def offline_orders(ctx: Context, picker: Picker, products, customers,
+                   weights) -> tuple[pd.DataFrame, Baskets]:
     """Orders taken by phone, by email and by sales reps, entered during office hours."""
     rng = ctx.rng("orders.offline")
     tl = ctx.timeline
@@ -171,8 +180,8 @@ def commerce(ctx: Context, picker: Picker, agents, products, customers, weights)
     # carts: priced when the order is placed (or, if abandoned, when created)
     lines = cart_basket.lines
     moment = np.where(cart_frame["ordered_at"] != NONE, cart_frame["ordered_at"], cart_frame["created_at"])
-    cart_lines = price_lines(ctx, lines, catalog_discount[cart_frame["customer_index"].to_numpy()][lines["basket"]],
-                             moment[lines["basket"]], mispriced)
+    cart_discount = catalog_discount[cart_frame["customer_index"].to_numpy()][lines["basket"]]
+    cart_lines = price_lines(ctx, lines, cart_discount, moment[lines["basket"]], mispriced)
     # quotes: the quote's discount on list prices, fixed when issued
     lines = quote_basket.lines
     quote_lines = price_lines(ctx, lines, quote_frame["discount"].to_numpy()[lines["basket"]],
@@ -230,7 +239,7 @@ def commerce(ctx: Context, picker: Picker, agents, products, customers, weights)
     quote_frame["list_amount"] = euros(quote_totals["list_cents"])
     quote_frame["quoted_amount"] = euros(quote_totals["revenue_cents"])
     quote_frame["discount_amount"] = euros(quote_totals["list_cents"] - quote_totals["revenue_cents"])
-    quote_frame["outcome"] = pd.Categorical.from_codes(quote_frame["outcome"], ["accepted", "rejected", "expired"])
+    quote_frame["outcome"] = pd.Categorical.from_codes(quote_frame["outcome"], list(OUTCOMES))
     quote_frame.insert(0, "quote_id", np.arange(1, len(quote_frame) + 1))
     quote_frame["deal_id"] = deal_ids(quote_frame["quote_id"].to_numpy())
 

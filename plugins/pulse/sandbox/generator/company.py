@@ -71,7 +71,8 @@ def products(ctx: Context) -> pd.DataFrame:
         for c, t, b, m in zip(category, type_index, brand_index, model, strict=True)
     ]
     product_id = np.arange(1, n + 1)
-    skus = [f"{vocab.CATEGORIES[c].sku_prefix}-{pid:05d}" for c, pid in zip(category, product_id, strict=True)]
+    prefix = [vocab.CATEGORIES[c].sku_prefix for c in category]
+    skus = [f"{p}-{pid:05d}" for p, pid in zip(prefix, product_id, strict=True)]
     created = _founded(ctx, rng, n, 4)
     return pd.DataFrame({
         "product_id": product_id, "sku": skus, "name": names,

@@ -60,8 +60,8 @@ def window_contacts(ctx: Context, prospects: pd.DataFrame, events: pd.DataFrame)
     tl = ctx.timeline
     office = tl.is_office_day.astype(float)
     _, offline = spread_over_days(rng, tl, OFFLINE_LEADS_PER_DAY * ctx.scale * office)
-    offline_frame = pd.DataFrame({"created_at": offline, "subscriber_only": False, "analytics_source": "OFFLINE",
-                                  "campaign_code": 0})
+    offline_frame = pd.DataFrame({"created_at": offline, "subscriber_only": False,
+                                  "analytics_source": "OFFLINE", "campaign_code": 0})
     frame = pd.concat([web_frame, offline_frame], ignore_index=True)
     created = frame["created_at"].to_numpy()
     n = len(frame)
@@ -78,7 +78,8 @@ def window_contacts(ctx: Context, prospects: pd.DataFrame, events: pd.DataFrame)
     return pd.DataFrame({
         "created_at": created, "subscriber_at": subscriber, "lead_at": lead, "mql_at": mql, "sql_at": sql,
         "opportunity_at": opportunity, "customer_at": customer, "persona": persona,
-        "analytics_source": frame["analytics_source"].to_numpy(), "campaign_code": frame["campaign_code"].to_numpy(),
+        "analytics_source": frame["analytics_source"].to_numpy(),
+        "campaign_code": frame["campaign_code"].to_numpy(),
     })
 
 
@@ -113,7 +114,8 @@ def contacts_table(ctx: Context, contacts: pd.DataFrame, campaign_names: list[st
     frame["firstname"] = rng.choice(vocab.FIRST_NAMES, size=n)
     frame["lastname"] = rng.choice(vocab.LAST_NAMES, size=n)
     campaign = frame.pop("campaign_code").to_numpy()
-    frame["utm_campaign"] = pd.Categorical.from_codes(np.where(campaign > 0, campaign, -1), categories=campaign_names)
+    frame["utm_campaign"] = pd.Categorical.from_codes(np.where(campaign > 0, campaign, -1),
+                                                      categories=campaign_names)
     persona = frame["persona"].to_numpy()
     frame["persona"] = pd.Categorical.from_codes(persona, categories=list(vocab.PERSONAS))
     frame["persona_index"] = persona

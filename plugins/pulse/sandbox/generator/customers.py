@@ -35,7 +35,8 @@ def domain(names: pd.Series) -> pd.Series:
     return names.str.lower().str.replace(r"[^a-z0-9]+", "", regex=True).str.slice(0, 24) + ".example"
 
 
-def customers(ctx: Context, agents: pd.DataFrame, resellers: pd.DataFrame, converted: pd.DataFrame) -> pd.DataFrame:
+def customers(ctx: Context, agents: pd.DataFrame, resellers: pd.DataFrame,
+              converted: pd.DataFrame) -> pd.DataFrame:
     """Customers from before the window plus the contacts that become customers (`converted`,
     with `customer_at`, `persona_index` and `contact_id`). Ids follow registration order."""
     rng = ctx.rng("customers")
@@ -123,8 +124,9 @@ def buyers(ctx: Context, customers: pd.DataFrame) -> pd.DataFrame:
     last_name = rng.choice(vocab.LAST_NAMES, size=n)
     frame["name"] = pd.Series(first_name) + " " + pd.Series(last_name)
     company_domain = domain(customers["name"]).to_numpy()[frame["customer_index"]]
-    frame["email"] = (pd.Series(first_name).str.lower() + "." + pd.Series(last_name).str.lower().str.replace(" ", "")
-                      + frame["buyer_id"].astype(str) + "@" + company_domain)
+    surname = pd.Series(last_name).str.lower().str.replace(" ", "")
+    local_part = pd.Series(first_name).str.lower() + "." + surname
+    frame["email"] = local_part + frame["buyer_id"].astype(str) + "@" + company_domain
     frame["created_at"] = frame["registered_at"]
     frame["updated_at"] = frame["registered_at"]
     # GA client id of the buyer's browser, and whether it accepted analytics cookies
@@ -161,5 +163,6 @@ class Picker:
         keys = customer * (1 << 40) + (moments - self.origin)
         buyers_by_then = np.searchsorted(self.keys, keys, side="right") - self.first[customer]
         buyers_by_then = np.maximum(buyers_by_then, 1)
-        buyer = self.buyer_ids[self.first[customer] + (rng.random(len(moments)) * buyers_by_then).astype("int64")]
+        nth = (rng.random(len(moments)) * buyers_by_then).astype("int64")
+        buyer = self.buyer_ids[self.first[customer] + nth]
         return customer, buyer

@@ -59,7 +59,8 @@ def categorical(codes: np.ndarray, labels) -> pd.Categorical:
     """`labels[code]` for each code (labels may repeat); code -1 is null."""
     codes = np.asarray(codes, dtype="int64")
     unique, inverse = np.unique(np.asarray(list(labels), dtype=object), return_inverse=True)
-    return pd.Categorical.from_codes(np.where(codes >= 0, inverse[np.maximum(codes, 0)], -1), categories=unique)
+    mapped = np.where(codes >= 0, inverse[np.maximum(codes, 0)], -1)
+    return pd.Categorical.from_codes(mapped, categories=unique)
 
 
 def nullable_ids(values) -> pd.arrays.IntegerArray:
@@ -85,7 +86,8 @@ class OfficeDays:
             first + dt.timedelta(days=i) for i in range((last - first).days + 1)
             if calendar.holiday_name(first + dt.timedelta(days=i)) is not None
         ]
-        self.calendar = np.busdaycalendar(weekmask=weekmask, holidays=np.array(holidays, dtype="datetime64[D]"))
+        self.calendar = np.busdaycalendar(weekmask=weekmask,
+                                          holidays=np.array(holidays, dtype="datetime64[D]"))
 
     def offset(self, days: np.ndarray, n, roll: str = "forward") -> np.ndarray:
         """The office day `n` office days after `days` (rolled forward first when not an office day)."""

@@ -55,10 +55,12 @@ def shipments(ctx: Context, orders: pd.DataFrame) -> pd.DataFrame:
     shipped_at = at_local(ctx.span, ship_day, ship_seconds)
     carrier = choice(rng, vocab.CARRIER_SHARE, n)
     first_est = ctx.office_days.offset(ship_day, 1)
-    striking = (np.array(vocab.CARRIERS)[carrier] == STRIKING_CARRIER) & ctx.in_incident("carrier_strike", shipped_at)
+    on_strike = ctx.in_incident("carrier_strike", shipped_at)
+    striking = (np.array(vocab.CARRIERS)[carrier] == STRIKING_CARRIER) & on_strike
     u = rng.random(n)
     delay_kind = np.select(  # 0 none, 1 failed attempt, 2 delayed by the carrier, 3 strike
-        [striking & (u < STRIKE_DELAYED), u < FAILED_ATTEMPT, u < FAILED_ATTEMPT + CARRIER_DELAY], [3, 1, 2], 0
+        [striking & (u < STRIKE_DELAYED), u < FAILED_ATTEMPT, u < FAILED_ATTEMPT + CARRIER_DELAY],
+        [3, 1, 2], 0,
     )
     delay = np.select([delay_kind == 1, delay_kind == 2, delay_kind == 3],
                       [1, rng.integers(2, 4, size=n), rng.integers(2, 6, size=n)], 0)
@@ -94,8 +96,9 @@ def shipment_events(ctx: Context, shipments: pd.DataFrame) -> pd.DataFrame:
          "Parcel sorted at distribution centre", first_est),
     ]
     failed = np.flatnonzero(kind == 1)
-    events.append((failed, at_local(ctx.span, first_est[failed], rng.integers(11 * HOUR, 16 * HOUR, len(failed))),
-                   "failure", "Delivery attempt failed: recipient not at home", delivered_day[failed]))
+    attempted = at_local(ctx.span, first_est[failed], rng.integers(11 * HOUR, 16 * HOUR, len(failed)))
+    events.append((failed, attempted, "failure", "Delivery attempt failed: recipient not at home",
+                   delivered_day[failed]))
     for delay_kind, message in ((2, "Delayed: high volumes at the sorting centre"),
                                 (3, "Delayed: industrial action at the carrier")):
         rows = np.flatnonzero(kind == delay_kind)
@@ -106,7 +109,8 @@ def shipment_events(ctx: Context, shipments: pd.DataFrame) -> pd.DataFrame:
                    "out_for_delivery", "Out for delivery", delivered_day))
     events.append((everyone, delivered, "delivered", "Delivered", delivered_day))
     frame = pd.concat([
-        pd.DataFrame({"row": rows, "occurred_at": at, "status": status, "message": message, "est_delivery_date": est})
+        pd.DataFrame({"row": rows, "occurred_at": at, "status": status, "message": message,
+                      "est_delivery_date": est})
         for rows, at, status, message, est in events
     ], ignore_index=True)
     frame["tracking_code"] = code[frame["row"].to_numpy()]
@@ -168,4 +172,5 @@ def disputes(ctx: Context, shipments: pd.DataFrame) -> pd.DataFrame:
 
 def fulfilment(ctx: Context, orders: pd.DataFrame) -> Fulfilment:
     shipped = shipments(ctx, orders)
-    return Fulfilment(shipped, shipment_events(ctx, shipped), invoices(ctx, orders, shipped), disputes(ctx, shipped))
+    return Fulfilment(shipped, shipment_events(ctx, shipped), invoices(ctx, orders, shipped),
+                      disputes(ctx, shipped))

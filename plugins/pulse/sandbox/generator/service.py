@@ -34,7 +34,8 @@ WAIT_SECONDS = 20  # mean queue wait with a full team
 WAIT_SECONDS_SHORT_STAFFED = 140
 PATIENCE_SECONDS = 110
 CALLS_HOURS = np.array(
-    [0.1, 0.05, 0.05, 0.05, 0.05, 0.1, 0.4, 1.5, 7, 10, 10, 9, 7, 8.5, 9, 8.5, 7, 3, 1.2, 0.8, 0.5, 0.3, 0.2, 0.1]
+    [0.1, 0.05, 0.05, 0.05, 0.05, 0.1, 0.4, 1.5, 7, 10, 10, 9,
+     7, 8.5, 9, 8.5, 7, 3, 1.2, 0.8, 0.5, 0.3, 0.2, 0.1]
 )
 
 NPS_RESPONSE_RATE = 0.22
@@ -66,7 +67,8 @@ def tickets(ctx: Context, picker: Picker, orders: pd.DataFrame, disputes: pd.Dat
     m = len(with_ticket)
     from_disputes = pd.DataFrame({
         "created_at": with_ticket["created_at"].to_numpy(), "customer_id": order_customer,
-        "order_id": with_ticket["order_id"].to_numpy(), "type": np.where(with_ticket["kind"] == "claim", 2, 1),
+        "order_id": with_ticket["order_id"].to_numpy(),
+        "type": np.where(with_ticket["kind"] == "claim", 2, 1),
         "priority": choice(rng, [0.05, 0.6, 0.3, 0.05], m), "channel": choice(rng, [0.6, 0.4, 0.0, 0.0], m),
         "tags": ("dispute " + with_ticket["kind"] + " " + with_ticket["reason"]).to_numpy(),
         "dispute_row": with_ticket.index.to_numpy(),
@@ -119,7 +121,8 @@ def calls(ctx: Context, agents: pd.DataFrame) -> pd.DataFrame:
     team = ctx.volume(PHONE_TEAM_PER_SCALE)
     short_staffed = ctx.in_incident("phone_staffing_gap", started)
     open_line = _open_at(ctx, started)
-    wait = rng.exponential(np.where(short_staffed, WAIT_SECONDS_SHORT_STAFFED, WAIT_SECONDS), n).astype("int64") + 3
+    mean_wait = np.where(short_staffed, WAIT_SECONDS_SHORT_STAFFED, WAIT_SECONDS)
+    wait = rng.exponential(mean_wait, n).astype("int64") + 3
     patience = rng.exponential(PATIENCE_SECONDS, n).astype("int64") + 2
     unstaffed = rng.random(n) < np.where(short_staffed, 0.12, 0.015)
     not_picked_up = rng.random(n) < 0.02
@@ -135,7 +138,8 @@ def calls(ctx: Context, agents: pd.DataFrame) -> pd.DataFrame:
     user = np.where(answered, 1 + (rng.random(n) * present).astype("int64"), NONE)
     answered_at = np.where(answered, started + wait, NONE)
     ended = np.select(
-        [answered, reason == "out_of_opening_hours", np.isin(reason, ["no_available_agent", "agents_did_not_answer"])],
+        [answered, reason == "out_of_opening_hours",
+         np.isin(reason, ["no_available_agent", "agents_did_not_answer"])],
         [answered_at + lognormal(rng, 210, 0.7, n).astype("int64"), started + rng.integers(15, 40, size=n),
          started + rng.integers(30, 90, size=n)],
         started + np.minimum(patience, wait),
@@ -145,7 +149,8 @@ def calls(ctx: Context, agents: pd.DataFrame) -> pd.DataFrame:
         "missed_call_reason": pd.Series(reason).replace("", None).to_numpy(),
         "number_id": np.where(rng.random(n) < 0.6, SUPPORT_LINE, SALES_LINE), "user_id": user,
     })
-    expected_out = OUTBOUND_CALLS_PER_DAY * ctx.scale * tl.seasonality() * tl.business_weekday_factor(0.0, 0.0)
+    expected_out = (OUTBOUND_CALLS_PER_DAY * ctx.scale * tl.seasonality()
+                    * tl.business_weekday_factor(0.0, 0.0))
     office_only = np.where((np.arange(24) >= 9) & (np.arange(24) < 17), OFFICE_HOURS_PROFILE, 0.0)
     _, out_started = spread_over_days(rng, tl, expected_out, office_only, office_only)
     m = len(out_started)
@@ -191,7 +196,8 @@ def nps_responses(ctx: Context, customers: pd.DataFrame) -> pd.DataFrame:
     band = np.where(score >= 9, "promoter", np.where(score >= 7, "passive", "detractor"))
     pick = rng.integers(0, 4, size=len(frame))
     comment = [vocab.NPS_COMMENTS[b][p % len(vocab.NPS_COMMENTS[b])] for b, p in zip(band, pick, strict=True)]
-    frame["comment"] = pd.Series(comment, dtype="object").where(rng.random(len(frame)) < 0.45, None).to_numpy()
+    commented = rng.random(len(frame)) < 0.45
+    frame["comment"] = pd.Series(comment, dtype="object").where(commented, None).to_numpy()
     frame = frame.sort_values(["submitted_at", "customer_id"], kind="stable", ignore_index=True)
     frame.insert(0, "response_id", np.arange(1, len(frame) + 1))
     return frame

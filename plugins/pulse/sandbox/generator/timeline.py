@@ -49,12 +49,14 @@ class Timeline:
     def at(self, day_index: np.ndarray, local_seconds: np.ndarray) -> np.ndarray:
         """UTC epoch seconds of a local wall-clock time on a day of the window."""
         day_index = np.asarray(day_index)
-        return self._local_midnight[day_index] + np.asarray(local_seconds).astype("int64") - self._offset[day_index]
+        local = np.asarray(local_seconds).astype("int64")
+        return self._local_midnight[day_index] + local - self._offset[day_index]
 
     def day_of(self, epochs: np.ndarray) -> np.ndarray:
         """Index of the business-local day of each UTC epoch (may fall outside the window)."""
         epochs = np.asarray(epochs, dtype="int64")
-        shifted = epochs + self._offset[np.clip((epochs - self._local_midnight[0]) // DAY, 0, self.n_days - 1)]
+        nearest_day = np.clip((epochs - self._local_midnight[0]) // DAY, 0, self.n_days - 1)
+        shifted = epochs + self._offset[nearest_day]
         return (shifted - self._local_midnight[0]) // DAY
 
     def seasonality(self) -> np.ndarray:
@@ -96,7 +98,8 @@ def sample_time_of_day(rng: np.random.Generator, n: int, hourly: np.ndarray) -> 
     return hours * HOUR + rng.integers(0, HOUR, size=n)
 
 
-def to_business_epochs(calendar: BusinessCalendar, starts: np.ndarray, business_seconds: np.ndarray) -> np.ndarray:
+def to_business_epochs(calendar: BusinessCalendar, starts: np.ndarray,
+                       business_seconds: np.ndarray) -> np.ndarray:
     """`starts` plus office time, as epoch seconds (vectorised through the business calendar)."""
     if len(starts) == 0:
         return np.asarray(starts, dtype="int64")

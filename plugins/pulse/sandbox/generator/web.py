@@ -53,7 +53,8 @@ def page_inventory(products: pd.DataFrame) -> Pages:
         types.append("category")
         landing.append(vocab.CATEGORY_PAGE_WEIGHT[0] * share)
         exits.append(vocab.CATEGORY_PAGE_WEIGHT[1] * share)
-    popular = products.sort_values(["popularity", "product_id"], ascending=[False, True]).head(vocab.PRODUCT_PAGES)
+    by_popularity = products.sort_values(["popularity", "product_id"], ascending=[False, True])
+    popular = by_popularity.head(vocab.PRODUCT_PAGES)
     weights = popular["popularity"].to_numpy() / popular["popularity"].sum()
     for sku, product_type, weight in zip(popular["sku"], popular["product_type"], weights, strict=True):
         paths.append(f"/p/{sku.lower()}-{product_type.replace(' ', '-').lower()}")
@@ -85,7 +86,8 @@ def _campaigns(ctx: Context, rng: np.random.Generator, source: np.ndarray, day: 
             per_day = np.array([names.index(m) for m in month_names])
             codes[rows] = per_day[day[rows]]
             continue
-        options = [c for c in vocab.CAMPAIGNS if c.platform == traffic.platform and c.medium == traffic.medium]
+        options = [c for c in vocab.CAMPAIGNS
+                   if c.platform == traffic.platform and c.medium == traffic.medium]
         picked = choice(rng, [c.share for c in options], len(rows))
         codes[rows] = np.array([names.index(c.name) for c in options])[picked]
     return codes
@@ -118,7 +120,7 @@ def _describe(ctx: Context, rng: np.random.Generator, pages: Pages, day: np.ndar
         np.maximum(lognormal(rng, 40.0 * page_views, 0.6, n), 11).astype("int64"),
         rng.integers(0, 10, size=n),
     )
-    engagement = np.where(engaged, duration * rng.uniform(0.45, 0.9, size=n), duration * rng.uniform(0, 0.9, size=n))
+    engagement = duration * np.where(engaged, rng.uniform(0.45, 0.9, size=n), rng.uniform(0, 0.9, size=n))
     landing = choice(rng, pages.landing, n)
     whitepaper_landing = np.isin(landing, [pages.code(p) for p in vocab.WHITEPAPERS])
     paid_social = channel == "Paid Social"
@@ -141,8 +143,9 @@ def _ga_visibility(ctx: Context, rng: np.random.Generator, started: np.ndarray, 
     outage = ctx.in_incident("ga_tracking_outage", started) & (local >= GA_OUTAGE_FROM)
     tracked = consent & ~outage
     kind = rng.random(len(started))
-    lag = np.where(kind < 0.70, rng.uniform(3, 12, len(started)),
-                   np.where(kind < 0.95, rng.uniform(12, 36, len(started)), rng.uniform(36, 70, len(started))))
+    n = len(started)
+    lag = np.select([kind < 0.70, kind < 0.95],
+                    [rng.uniform(3, 12, n), rng.uniform(12, 36, n)], rng.uniform(36, 70, n))
     processed = np.where(tracked, ends + (lag * HOUR).astype("int64"), NONE)
     return tracked, processed
 
@@ -155,7 +158,8 @@ def prospect_sessions(ctx: Context, pages: Pages) -> pd.DataFrame:
                 * tl.business_weekday_factor(WEEKEND_TRAFFIC, HOLIDAY_TRAFFIC))
     day, started = spread_over_days(rng, tl, expected)
     n = len(started)
-    frame = pd.DataFrame({"day": day, "started_at": started, **_describe(ctx, rng, pages, day, started, False)})
+    described = _describe(ctx, rng, pages, day, started, False)
+    frame = pd.DataFrame({"day": day, "started_at": started, **described})
     # users: a new one gets the next id; a returning one is any user seen before (also before the window)
     known_before = ctx.volume(RETURNING_PROSPECTS_PER_SCALE)
     is_new = rng.random(n) < NEW_USER_SHARE
@@ -170,17 +174,19 @@ def prospect_sessions(ctx: Context, pages: Pages) -> pd.DataFrame:
     consent = user_rng.random(users) < CONSENT_RATE
     used = np.unique(user)
     ids = pd.Series(client_number[used]).astype(str) + "." + pd.Series(first_seen[used]).astype(str)
-    frame["user_pseudo_id"] = pd.Categorical.from_codes(np.searchsorted(used, user), categories=ids.to_numpy())
+    frame["user_pseudo_id"] = pd.Categorical.from_codes(np.searchsorted(used, user),
+                                                        categories=ids.to_numpy())
     frame["is_new_user"] = is_new
     frame["ends_at"] = started + frame["duration_seconds"].to_numpy()
-    frame["ga_tracked"], frame["ga_processed_at"] = _ga_visibility(ctx, rng, started, frame["ends_at"].to_numpy(),
-                                                                    consent[user])
+    frame["ga_tracked"], frame["ga_processed_at"] = _ga_visibility(
+        ctx, rng, started, frame["ends_at"].to_numpy(), consent[user])
     frame["buyer_id"] = NONE
     frame["order_ref"] = NONE
     return frame
 
 
-def buyer_sessions(ctx: Context, pages: Pages, picker, buyers: pd.DataFrame, orders: pd.DataFrame) -> pd.DataFrame:
+def buyer_sessions(ctx: Context, pages: Pages, picker, buyers: pd.DataFrame,
+                   orders: pd.DataFrame) -> pd.DataFrame:
     """Logged-in buyers: browsing sessions, and the session in which each web order was placed."""
     rng = ctx.rng("web_sessions.buyers")
     tl = ctx.timeline
@@ -200,7 +206,8 @@ def buyer_sessions(ctx: Context, pages: Pages, picker, buyers: pd.DataFrame, ord
     described["engaged"] = np.ones(n, dtype=bool)
     described["page_views"] = np.maximum(described["page_views"], 4 + lead // 90)
     described["duration_seconds"] = lead + rng.integers(15, 180, size=n)
-    described["engagement_seconds"] = (described["duration_seconds"] * rng.uniform(0.6, 0.9, n)).astype("int64")
+    engaged_for = described["duration_seconds"] * rng.uniform(0.6, 0.9, n)
+    described["engagement_seconds"] = engaged_for.astype("int64")
     described["landing"] = np.where(rng.random(n) < 0.55, pages.code("/login"), described["landing"])
     described["exit"] = np.full(n, pages.code(vocab.CONFIRMATION_PAGE))
     ordering = pd.DataFrame({"day": start_day, "started_at": start, "buyer_id": web["buyer_id"].to_numpy(),
@@ -217,7 +224,8 @@ def buyer_sessions(ctx: Context, pages: Pages, picker, buyers: pd.DataFrame, ord
     return frame
 
 
-def web_sessions(ctx: Context, pages: Pages, parts: list[pd.DataFrame], order_ids: np.ndarray) -> pd.DataFrame:
+def web_sessions(ctx: Context, pages: Pages, parts: list[pd.DataFrame],
+                 order_ids: np.ndarray) -> pd.DataFrame:
     """All sessions, numbered by start time. `order_ids[order_ref]` is the shop order id."""
     # column by column: concatenating and sorting whole frames would copy ~all sessions twice
     started = np.concatenate([part["started_at"].to_numpy() for part in parts])
@@ -235,7 +243,8 @@ def web_sessions(ctx: Context, pages: Pages, parts: list[pd.DataFrame], order_id
     users = pd.concat([part["user_pseudo_id"].astype("string") for part in parts], ignore_index=True)
     landing = column("landing")
     return pd.DataFrame({
-        "session_id": np.arange(1, len(order) + 1), "user_pseudo_id": users.take(order).reset_index(drop=True),
+        "session_id": np.arange(1, len(order) + 1),
+        "user_pseudo_id": users.take(order).reset_index(drop=True),
         "started_at": started[order],
         "device_category": categorical(column("device"), ["desktop", "mobile", "tablet"]),
         "channel_group": categorical(source, [t.channel_group for t in traffic]),
@@ -246,7 +255,8 @@ def web_sessions(ctx: Context, pages: Pages, parts: list[pd.DataFrame], order_id
         "is_new_user": column("is_new_user").astype(bool), "engaged": column("engaged"),
         "page_views": column("page_views"), "duration_seconds": column("duration_seconds"),
         "engagement_seconds": column("engagement_seconds"),
-        "landing_page": categorical(landing, pages.paths), "exit_page": categorical(column("exit"), pages.paths),
+        "landing_page": categorical(landing, pages.paths),
+        "exit_page": categorical(column("exit"), pages.paths),
         "ga_tracked": column("ga_tracked"), "ga_processed_at": column("ga_processed_at"),
         "order_id": nullable_ids(np.where(order_ref >= 0, order_ids[np.maximum(order_ref, 0)], NONE)),
         "buyer_id": nullable_ids(column("buyer_id")),
@@ -310,7 +320,8 @@ def site_searches(ctx: Context, sessions: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def key_event_table(sessions: pd.DataFrame, parts: list[tuple[pd.DataFrame, int]], all_rows: int) -> pd.DataFrame:
+def key_event_table(sessions: pd.DataFrame, parts: list[tuple[pd.DataFrame, int]],
+                    all_rows: int) -> pd.DataFrame:
     """Key events of every part, with final session ids. `parts` pairs events with the offset of
     their part among the `all_rows` concatenated session rows (of which `sessions` kept some)."""
     session_of_row = np.full(all_rows, NONE, dtype="int64")
@@ -342,14 +353,16 @@ def ad_daily(ctx: Context, sessions: pd.DataFrame) -> pd.DataFrame:
     frames = []
     for c in vocab.CAMPAIGNS:
         visits = counts[:, names.index(c.name)] if c.name in names else np.zeros(n_days, dtype="int64")
-        clicks = visits + rng.poisson(visits * vocab.CLICKS_WITHOUT_SESSION / (1 - vocab.CLICKS_WITHOUT_SESSION))
+        lost = vocab.CLICKS_WITHOUT_SESSION
+        clicks = visits + rng.poisson(visits * lost / (1 - lost))
         ctr = c.ctr * rng.uniform(0.8, 1.2, n_days)
         impressions = np.maximum(np.round(clicks / ctr), clicks).astype("int64")
         spend = np.round(clicks * c.cpc * lognormal(rng, 1.0, 0.15, n_days), 2)
         frames.append(pd.DataFrame({"date": ctx.first_day + np.arange(n_days), "platform": c.platform,
                                     "campaign": c.name, "impressions": impressions, "clicks": clicks,
                                     "spend": spend}))
-    return pd.concat(frames, ignore_index=True).sort_values(["date", "platform", "campaign"], ignore_index=True)
+    frame = pd.concat(frames, ignore_index=True)
+    return frame.sort_values(["date", "platform", "campaign"], ignore_index=True)
 
 
 def speed_samples(ctx: Context, sessions: pd.DataFrame, pages: Pages) -> pd.DataFrame:
@@ -360,10 +373,11 @@ def speed_samples(ctx: Context, sessions: pd.DataFrame, pages: Pages) -> pd.Data
     device = sessions["device_category"].to_numpy()[measured]
     base = pd.Series(page_type).map({"home": 1600, "category": 2200, "product": 1900, "search": 2600,
                                      "checkout": 2400, "account": 1700, "content": 1500}).to_numpy()
-    factor = pd.Series(device).map({"desktop": 1.0, "mobile": 1.55, "tablet": 1.3}).to_numpy().astype("float64")
+    factor = pd.Series(device).map({"desktop": 1.0, "mobile": 1.55, "tablet": 1.3}).to_numpy(dtype="float64")
     day = ctx.timeline.day_of(sessions["started_at"].to_numpy()[measured])
     drift = 1 + 0.08 * np.sin(np.arange(ctx.timeline.n_days) / 9.0)  # releases make the site faster or slower
-    load = lognormal(rng, base * factor * drift[np.clip(day, 0, ctx.timeline.n_days - 1)], 0.35, len(measured))
+    median = base * factor * drift[np.clip(day, 0, ctx.timeline.n_days - 1)]
+    load = lognormal(rng, median, 0.35, len(measured))
     frame = pd.DataFrame({
         "measured_at": sessions["started_at"].to_numpy()[measured] + rng.integers(1, 5, size=len(measured)),
         "url": "https://shop.pulse-wholesale.example" + pd.Series(np.array(pages.paths)[landing]),
