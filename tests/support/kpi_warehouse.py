@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pulse.kpi.registry import Kpi, Registry, load_registry
+from pulse.transform.refresh import REFRESHES_DDL
 from pulse.warehouse.connection import Warehouse
 from pulse.warehouse.meta import ensure_meta
 
@@ -48,18 +49,9 @@ KPI_DDL = {
         avg_days_between_orders double precision, credit_limit decimal(18,2), credit_used decimal(18,2),
         credit_usage_rate double precision""",
 }
-# Data-health tables the pipeline has not defined yet (pulse.warehouse.meta.TABLES defines the others);
-# their columns are the ones docs/data-contracts.md §5 lists for the data-health dashboard.
-PENDING_META_DDL = {
-    "meta.pipeline_runs": """run_id text, dag_id text, source text, interval_start timestamptz,
-        interval_end timestamptz, status text, started_at timestamptz, finished_at timestamptz,
-        duration_seconds double precision, rows_landed bigint, rows_quarantined bigint""",
-    "meta.source_freshness": """source text, stream text, last_loaded_at timestamptz, data_until timestamptz,
-        lag_hours double precision, max_lag_hours double precision, stale boolean, checked_at timestamptz""",
-    "meta.kpi_refreshes": """refresh_id text, started_at timestamptz, finished_at timestamptz, status text,
-        mode text, through date, window_start date, days_rebuilt integer, periods_rebuilt integer,
-        models_run integer, duration_seconds double precision, kpi_values_rows bigint, error text""",
-}
+# meta.kpi_refreshes is created by the KPI refresh itself (pulse.transform.refresh); every other
+# data-health table by pulse.warehouse.meta.ensure_meta.
+OTHER_DDL = {"meta.kpi_refreshes": REFRESHES_DDL}
 
 
 @dataclass
@@ -198,13 +190,15 @@ def _lists(end: dt.date) -> dict[str, list[dict[str, Any]]]:
         "meta.reconciliation_results": [{"day": day, "check_name": "ga_vs_shop_orders", "expected": 60.0,
                                          "observed": 55.0, "ratio": 55 / 60, "band_low": 0.8, "band_high": 1.05,
                                          "success": True, "note": None, "checked_at": moment} for day in days],
-        "meta.pipeline_runs": [{"run_id": f"r{n}", "dag_id": "extract_shop", "source": "shop",
+        "meta.pipeline_runs": [{"run_id": f"r{n}", "dag_id": "extract_shop", "source": "shop", "run_type": "scheduled",
                                 "interval_start": moment - dt.timedelta(days=n), "interval_end": moment,
                                 "status": "success", "started_at": moment - dt.timedelta(days=n),
                                 "finished_at": moment, "duration_seconds": 30.0 + n, "rows_landed": 100,
-                                "rows_quarantined": 2} for n in range(3)],
-        "meta.source_freshness": [{"source": "shop", "stream": "orders", "last_loaded_at": moment,
-                                   "data_until": moment, "lag_hours": 2.0, "max_lag_hours": 26.0, "stale": False,
+                                "rows_quarantined": 2, "failed_tasks": None} for n in range(3)],
+        "meta.source_freshness": [{"source": "shop", "stream": "orders", "extracted_by": "extract_shop",
+                                   "last_batch_id": "b1", "last_loaded_at": moment, "data_until": moment,
+                                   "schedule": "hourly", "max_lag_hours": 26.0, "lag_hours": 2.0, "stale": False,
+                                   "watched_since": moment, "stale_since": None, "alerted_at": None,
                                    "checked_at": moment}],
         "meta.kpi_refreshes": [{"refresh_id": f"k{n}", "started_at": moment - dt.timedelta(days=n),
                                 "finished_at": moment, "status": "success", "mode": "incremental", "through": end,
@@ -237,7 +231,7 @@ def build_kpi_warehouse(url: str, fixture: KpiFixture) -> None:
     """Create the served schemas at `url` (a DuckDB file or a PostgreSQL database) and fill them."""
     with Warehouse(url).connect() as connection:
         ensure_meta(connection)
-        for table, ddl in {**KPI_DDL, **PENDING_META_DDL}.items():
+        for table, ddl in {**KPI_DDL, **OTHER_DDL}.items():
             connection.execute(f"create table if not exists {table} ({ddl})")
         _insert(connection, "kpi.kpi_values", fixture.rows)
         _insert(connection, "kpi.kpi_summary", fixture.summary)

@@ -3,17 +3,22 @@
 `running_superset(data_dir)` runs scripts/superset-init.sh (SQLite metadata under `data_dir`) and
 scripts/superset-web.sh (gunicorn) on 127.0.0.1 and a free port, with a fresh SECRET_KEY and
 admin password, waits until `/health` answers, and stops the whole process group afterwards.
-Starting takes about a minute (migrations on an empty SQLite file dominate), so test modules
-share one instance per session (tests/superset/conftest.py).
+Initialising takes about a minute (migrations on an empty SQLite file), so the initialised
+metadata database is kept as a template between sessions (`_initialise`), and test modules share
+one instance per session (tests/superset/conftest.py).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -77,6 +82,49 @@ def superset_env(data_dir: Path, port: int) -> dict[str, str]:
     return env
 
 
+# What an initialised metadata database depends on: a change to any of these rebuilds the template.
+TEMPLATE_INPUTS = ("requirements/superset.lock", "deploy/superset/superset_config.py",
+                   "deploy/superset/bootstrap.py", "scripts/superset-init.sh", "scripts/lib/env.sh")
+
+
+def _template_dir() -> Path:
+    digest = hashlib.sha256()
+    for name in TEMPLATE_INPUTS:
+        digest.update((REPO_ROOT / name).read_bytes())
+    return Path(tempfile.gettempdir()) / "pulse-test-cache" / f"superset-metadata-{digest.hexdigest()[:16]}"
+
+
+def _initialise(data_dir: Path, env: dict[str, str]) -> None:
+    """Migrations, roles and accounts, or a copy of the metadata database an earlier run made.
+
+    `superset-init.sh` spends most of a minute migrating an empty SQLite file; its result depends
+    only on the files in TEMPLATE_INPUTS, so it is kept (with its test-only admin password) in the
+    system temp directory and copied for the next session.
+    """
+    template = _template_dir()
+    database = data_dir / "superset" / "superset.db"
+    if (template / "superset.db").exists():
+        database.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(template / "superset.db", database)
+        env.update(json.loads((template / "accounts.json").read_text()))
+        return
+    init = subprocess.run([str(REPO_ROOT / "scripts" / "superset-init.sh")], env=env, capture_output=True,
+                          text=True, timeout=900)
+    if init.returncode != 0:
+        log = data_dir / "logs" / "superset-init.log"
+        raise RuntimeError(f"superset-init.sh failed ({init.returncode}):\n{init.stdout}\n{init.stderr}\n"
+                           f"{log.read_text() if log.exists() else ''}")
+    staging = template.with_name(f"{template.name}.{os.getpid()}.tmp")
+    staging.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(database, staging / "superset.db")
+    accounts = {key: env[key] for key in ("SUPERSET_ADMIN_USER", "SUPERSET_ADMIN_PASSWORD", "SUPERSET_REPORTS_PASSWORD")}
+    (staging / "accounts.json").write_text(json.dumps(accounts))
+    try:
+        staging.rename(template)
+    except OSError:  # another session stored it first
+        shutil.rmtree(staging, ignore_errors=True)
+
+
 @contextmanager
 def running_superset(data_dir: Path) -> Iterator[SupersetServer]:
     require_superset()
@@ -84,14 +132,10 @@ def running_superset(data_dir: Path) -> Iterator[SupersetServer]:
     (data_dir / "logs").mkdir(exist_ok=True)
     port = free_port()
     env = superset_env(data_dir, port)
+    started = time.monotonic()
+    _initialise(data_dir, env)
     server = SupersetServer(f"http://127.0.0.1:{port}", data_dir, env["SUPERSET_ADMIN_USER"],
                             env["SUPERSET_ADMIN_PASSWORD"], env, 0.0)
-    started = time.monotonic()
-    init = subprocess.run([str(REPO_ROOT / "scripts" / "superset-init.sh")], env=env, capture_output=True,
-                          text=True, timeout=600)
-    if init.returncode != 0:
-        raise RuntimeError(f"superset-init.sh failed ({init.returncode}):\n{init.stdout}\n{init.stderr}\n"
-                           f"{server.log_tail()}")
     log = (data_dir / "logs" / "superset-web.log").open("ab")
     web = subprocess.Popen([str(REPO_ROOT / "scripts" / "superset-web.sh")], env=env, stdout=log,
                            stderr=subprocess.STDOUT, start_new_session=True)
@@ -116,12 +160,12 @@ def running_superset(data_dir: Path) -> Iterator[SupersetServer]:
 
 
 def _stop(process: subprocess.Popen) -> None:
-    """Stop gunicorn and its workers: the process group started for it."""
+    """Stop gunicorn and its workers: the process group started for it (SIGINT: quick shutdown)."""
     if process.poll() is not None:
         return
-    os.killpg(process.pid, signal.SIGTERM)
+    os.killpg(process.pid, signal.SIGINT)
     try:
-        process.wait(timeout=30)
+        process.wait(timeout=20)
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=10)

@@ -45,11 +45,12 @@ def normalize_export(files: dict[str, str], committed: Bundle) -> Bundle:
 def _new_path(folder: str, exported_name: str, document: dict[str, Any], taken: set[str]) -> str:
     title = document.get("slice_name") or document.get("dashboard_title") or document.get("table_name") \
         or document.get("database_name") or document["uuid"]
-    directory = exported_name.rsplit("/", 1)[0]  # datasets/<database>/ keeps its database folder
+    # datasets/<database>/ keeps its database folder, named the way the generator names it
+    directory = "/".join([folder, *(slug(part) for part in exported_name.split("/")[1:-1])])
     path = f"{directory}/{slug(title)}.yaml"
     if path in taken:
         path = f"{directory}/{slug(title)}_{document['uuid'][:8]}.yaml"
-    return path if directory.startswith(folder) else f"{folder}/{slug(title)}.yaml"
+    return path
 
 
 def _dataset(document: dict[str, Any]) -> dict[str, Any]:

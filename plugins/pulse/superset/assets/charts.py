@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from pulse.superset.assets.datasets import Dataset
+from pulse.superset.assets.datasets import DATE, Dataset
 from pulse.superset.assets.ids import asset_uuid
 from pulse.superset.bundle import EXPORT_VERSION, slug
 
@@ -32,6 +32,13 @@ def time_filter(column: str) -> dict[str, Any]:
 
 def _query_filter(adhoc: dict[str, Any]) -> dict[str, Any]:
     return {"col": adhoc["subject"], "op": adhoc["operator"], "val": adhoc["comparator"]}
+
+
+def _timestamp_format(dataset: Dataset, columns: list[str]) -> str:
+    """Dates without a time of day when every temporal column shown is a date."""
+    temporal = [dataset.column(name) for name in columns if dataset.has_column(name)]
+    temporal = [column for column in temporal if column.is_dttm or column.type == DATE]
+    return "%Y-%m-%d" if all(column.type == DATE for column in temporal) else "%Y-%m-%d %H:%M"
 
 
 def axis_column(column: str, time_grain: str = "P1D") -> dict[str, Any]:
@@ -145,16 +152,22 @@ def big_number_trend(key: str, title: str, dataset: Dataset, metric: str, *, fil
 
 def table(key: str, title: str, dataset: Dataset, columns: list[str], *, order_by: list[tuple[str, bool]],
           filters: list[dict[str, Any]], default_filters: list[dict[str, Any]] | None = None,
-          column_formats: dict[str, str] | None = None, row_limit: int = 1000, **chart: Any) -> Chart:
-    """A raw-records table (no aggregation)."""
+          column_formats: dict[str, str] | None = None, labels: dict[str, str] | None = None,
+          render_html: bool = False, row_limit: int = 1000, **chart: Any) -> Chart:
+    """A raw-records table (no aggregation). `render_html` shows HTML cells (sanitized) as HTML."""
     time_filters = [time_filter(dataset.main_dttm_col)] if dataset.main_dttm_col else []
+    config: dict[str, dict[str, Any]] = {}
+    for name, fmt in (column_formats or {}).items():
+        config.setdefault(name, {})["d3NumberFormat"] = fmt
+    for name, label in (labels or {}).items():
+        config.setdefault(name, {})["customColumnName"] = label
     params = {
-        "adhoc_filters": [*time_filters, *filters], "all_columns": columns, "allow_render_html": False,
-        "column_config": {name: {"d3NumberFormat": fmt} for name, fmt in (column_formats or {}).items()},
+        "adhoc_filters": [*time_filters, *filters], "all_columns": columns, "allow_render_html": render_html,
+        "column_config": config,
         "conditional_formatting": [], "extra_form_data": {}, "include_search": True,
         "order_by_cols": [json.dumps([name, ascending]) for name, ascending in order_by], "page_length": 20,
         "query_mode": "raw", "row_limit": row_limit, "server_pagination": False, "show_cell_bars": False,
-        "table_timestamp_format": "smart_date", "viz_type": "table",
+        "table_timestamp_format": _timestamp_format(dataset, columns), "viz_type": "table",
     }
     # no `metrics` key: with metrics (even none) Superset groups by every column
     query = {"columns": columns, "orderby": [[name, ascending] for name, ascending in order_by]}
@@ -186,16 +199,4 @@ def heatmap(key: str, title: str, dataset: Dataset, x: str, y: str, metric: str,
         "yscale_interval": -1,
     }
     query = {"columns": [x, y], "metrics": [metric], "orderby": [[metric, False]]}
-    return Chart(key, title, dataset, params, query, default_filters, **chart)
-
-
-def handlebars(key: str, title: str, dataset: Dataset, columns: list[str], *, template: str, style: str,
-               order_by: list[tuple[str, bool]], filters: list[dict[str, Any]],
-               default_filters: list[dict[str, Any]], **chart: Any) -> Chart:
-    params = {
-        "adhoc_filters": filters, "all_columns": columns, "extra_form_data": {},
-        "handlebarsTemplate": template, "order_by_cols": [json.dumps([name, asc]) for name, asc in order_by],
-        "query_mode": "raw", "row_limit": 100, "styleTemplate": style, "viz_type": "handlebars",
-    }
-    query = {"columns": columns, "orderby": [[name, asc] for name, asc in order_by]}
     return Chart(key, title, dataset, params, query, default_filters, **chart)

@@ -26,10 +26,8 @@ from pulse.superset.assets import charts as viz
 from pulse.superset.assets.charts import Chart, simple_filter
 from pulse.superset.assets.datasets import (
     DATA_HEALTH,
-    KPI_SUMMARY,
     METRIC_OF_KIND,
     SUM_METRIC,
-    SUMMARY_TILES,
     Dataset,
     Datasets,
     reseller_kpi_list,
@@ -267,71 +265,42 @@ def detail_dashboard(slug: str, registry: Registry, datasets: Datasets) -> Dashb
 
 
 # --- the daily summary ------------------------------------------------------------------------------
-TILE_STYLE = """\
-.tile { font-family: Inter, Helvetica, Arial, sans-serif; line-height: 1.3; }
-.tile .head { font-size: 14px; font-weight: 600; }
-.tile .head a { color: inherit; text-decoration: none; }
-.tile .icon { font-size: 22px; }
-.tile .value { font-size: 28px; font-weight: 600; margin: 4px 0; }
-.tile .change, .tile .target { font-size: 12px; color: #555; }
-.tile .good { color: #2e7d32; }
-.tile .bad { color: #c62828; }
-.tile .stale { font-size: 11px; color: #fff; background: #8d6e63; border-radius: 3px; padding: 0 4px; }
-.spark { height: 26px; margin-top: 6px; display: flex; align-items: flex-end; gap: 1px; }
-.spark i { display: inline-block; width: 5px; background: #5b8ff9; }
-.spark .lv0 { height: 1px; background: #ccc; }
-.spark .lv1 { height: 3px; } .spark .lv2 { height: 6px; } .spark .lv3 { height: 9px; }
-.spark .lv4 { height: 12px; } .spark .lv5 { height: 15px; } .spark .lv6 { height: 18px; }
-.spark .lv7 { height: 21px; } .spark .lv8 { height: 24px; }
-"""
-
-TILE_COLUMNS = ["kpi_id", "grain", "period_start", "value", "status", "status_icon", "title", "stale",
-                "display_value", "has_change", "change_pct", "change_arrow", "change_class", "has_target",
-                "vs_target_pct", "spark_period", "spark_level"]
-
-
-def tile_template(kpi: Kpi) -> str:
-    prefix, suffix = UNIT_SUFFIX[kpi.unit]
-    return (
-        "{{#with data.[0]}}\n"
-        f'<div class="tile {{{{status}}}}">\n'
-        f'<div class="head"><span class="icon">{{{{status_icon}}}}</span> '
-        f'<a href="/superset/dashboard/{kpi.dashboard}/">{kpi.title}</a>'
-        '{{#if stale}} <span class="stale">stale</span>{{/if}}</div>\n'
-        f'<div class="value">{prefix}{{{{formatNumber display_value}}}}{suffix}</div>\n'
-        '<div class="change {{change_class}}">{{#if has_change}}{{change_arrow}} {{change_pct}} % vs previous '
-        "{{grain}}{{else}}no previous {{grain}}{{/if}}</div>\n"
-        '<div class="target">{{#if has_target}}{{#if (gt vs_target_pct 0)}}+{{/if}}{{vs_target_pct}} % vs target'
-        "{{else}}no target{{/if}} · {{dateFormat period_start format=\"D MMM YYYY\"}}</div>\n"
-        "</div>\n"
-        "{{/with}}\n"
-        '<div class="spark">{{#each data}}<i class="lv{{spark_level}}"></i>{{/each}}</div>\n'
-    )
+def _fixed_grain(kpi: Kpi) -> str | None:
+    """The grain a KPI without the day grain is shown at (NPS: month); None when it has days."""
+    if DEFAULT_GRAIN in kpi.grains:
+        return None
+    return kpi.grains[0]
 
 
 def summary_dashboard(registry: Registry, datasets: Datasets) -> Dashboard:
-    tiles = []
-    for kpi in registry.summary():
-        fixed = None if DEFAULT_GRAIN in kpi.grains else next(g for g in kpi.grains if g in ("week", "month"))
-        filters = [simple_filter("kpi_id", "==", kpi.id)] + ([simple_filter("grain", "==", fixed)] if fixed else [])
-        tiles.append(viz.handlebars(
-            f"tile_{kpi.id}", kpi.title, SUMMARY_TILES, TILE_COLUMNS, template=tile_template(kpi),
-            style=TILE_STYLE, order_by=[("spark_period", True)], filters=filters,
-            default_filters=[] if fixed else [_in("grain", DEFAULT_GRAIN)], kpi_ids=(kpi.id,), width=3, height=22,
-            unfiltered_columns=frozenset({"grain"} if fixed else set()), description=kpi.definition,
-        ))
-    attention = viz.table(
-        "summary_attention", "What needs attention", KPI_SUMMARY,
-        ["status_icon", "title", "change", "vs_target", "stale", "period_start"],
+    summary = registry.summary()
+    board = viz.table(
+        "summary_board", "Today at a glance", datasets["summary_board"],
+        ["weather", "kpi", "value_label", "change", "vs_target", "trend", "period_start", "kpi_grain", "stale"],
         order_by=[("status_rank", True), ("title", True)], filters=[],
         default_filters=[_in("grain", DEFAULT_GRAIN)], column_formats={"change": "+.1%", "vs_target": "+.1%"},
-        kpi_ids=tuple(kpi.id for kpi in registry.summary()), width=GRID_WIDTH, height=50,
+        labels={"weather": " ", "kpi": "KPI", "value_label": "Value", "change": "vs previous period",
+                "vs_target": "vs target", "trend": "Last 14 periods", "period_start": "Period",
+                "kpi_grain": "Per", "stale": "Stale"},
+        render_html=True, kpi_ids=tuple(kpi.id for kpi in summary), width=GRID_WIDTH, height=88,
+        description="Storms first. A KPI without the chosen grain (NPS is monthly) shows its next coarser one.",
     )
-    header = ("**Daily summary.** The 20 KPIs that say how the business is doing: ☀️ on track, ☁️ worth a look, "
-              "⛈️ needs action today. Each tile: latest complete period, change against the one before and "
-              "against target; its title opens the detail dashboard. Switch the grain to see week or month.")
-    grain = NativeFilter("Grain", "grain", SUMMARY_TILES, DEFAULT_GRAIN, "day, week or month.")
-    return Dashboard(SUMMARY, "Daily summary", header, [[attention], *_rows(tiles)], [grain])
+    tiles = []
+    for kpi in summary:
+        fixed = _fixed_grain(kpi)
+        filters = [simple_filter("kpi_id", "==", kpi.id)] + ([simple_filter("grain", "==", fixed)] if fixed else [])
+        tiles.append(viz.big_number_trend(
+            f"tile_{kpi.id}", kpi.title + (f" (per {fixed})" if fixed else ""), datasets["summary_history"],
+            METRIC_OF_KIND[kpi.kind], filters=filters, default_filters=[] if fixed else [_in("grain", DEFAULT_GRAIN)],
+            y_format=UNIT_FORMAT[kpi.unit], kpi_ids=(kpi.id,), width=3, height=30, description=kpi.definition,
+            unfiltered_columns=frozenset({"grain"} if fixed else set()),
+        ))
+    links = " · ".join(f"[{title}](/superset/dashboard/{slug}/)" for slug, (title, _) in DETAIL_DASHBOARDS.items())
+    header = ("**Daily summary.** The 20 KPIs that say how the business is doing, latest complete period: "
+              "☀ on track, ☁ worth a look, ⚡ needs action today (storms first). A KPI's name opens its detail "
+              f"dashboard; the grain filter switches to week or month. Detail: {links}.")
+    grain = NativeFilter("Grain", "grain", datasets["summary_board"], DEFAULT_GRAIN, "day, week or month.")
+    return Dashboard(SUMMARY, "Daily summary", header, [[board], *_rows(tiles)], [grain])
 
 
 # --- reseller summary ---------------------------------------------------------------------------------
@@ -341,11 +310,10 @@ def reseller_dashboard(registry: Registry, datasets: Datasets) -> Dashboard:
     for kpi in reseller_kpi_list(registry):
         if not kpi.summary:
             continue
-        grain = DEFAULT_GRAIN if DEFAULT_GRAIN in kpi.grains else kpi.grains[0]
-        fixed = grain != DEFAULT_GRAIN
-        filters = [simple_filter("kpi_id", "==", kpi.id)] + ([simple_filter("grain", "==", grain)] if fixed else [])
+        fixed = _fixed_grain(kpi)
+        filters = [simple_filter("kpi_id", "==", kpi.id)] + ([simple_filter("grain", "==", fixed)] if fixed else [])
         tiles.append(viz.big_number_trend(
-            f"reseller_{kpi.id}", kpi.title + (f" (per {grain})" if fixed else ""), dataset, METRIC_OF_KIND[kpi.kind],
+            f"reseller_{kpi.id}", kpi.title + (f" (per {fixed})" if fixed else ""), dataset, METRIC_OF_KIND[kpi.kind],
             filters=filters, default_filters=[] if fixed else [_in("grain", DEFAULT_GRAIN)],
             y_format=UNIT_FORMAT[kpi.unit], kpi_ids=(kpi.id,), height=40,
             unfiltered_columns=frozenset({"grain"} if fixed else set()), description=kpi.definition,
@@ -372,7 +340,8 @@ def data_health_dashboard() -> Dashboard:
     d = DATA_HEALTH
     charts = [
         viz.table("health_freshness", "Freshness per source", d["source_freshness"],
-                  ["source", "stream", "last_loaded_at", "data_until", "lag_hours", "max_lag_hours", "stale"],
+                  ["source", "stream", "schedule", "last_loaded_at", "data_until", "lag_hours", "max_lag_hours",
+                   "stale", "stale_since"],
                   order_by=[("stale", False), ("lag_hours", False)], filters=[],
                   column_formats={"lag_hours": ",.1f", "max_lag_hours": ",.1f"}, width=GRID_WIDTH, height=40),
         viz.timeseries("health_rows", "Rows loaded and quarantined per day", d["landing_batches"],

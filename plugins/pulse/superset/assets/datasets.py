@@ -173,37 +173,34 @@ def reseller_kpi_list(registry: Registry) -> list[Kpi]:
     return [kpi for kpi in registry.periodic() if "reseller" in kpi.slices and not kpi.confidential]
 
 
+_SUMMARY_COLUMNS = (
+    Column("kpi_id", TEXT), Column("grain", TEXT), Column("period_start", DATE, is_dttm=True),
+    Column("value", FLOAT), Column("previous_value", FLOAT), Column("change", FLOAT),
+    Column("target", FLOAT), Column("vs_target", FLOAT), Column("better", TEXT), Column("status", TEXT),
+    Column("stale", BOOL), Column("title", TEXT), Column("unit", TEXT), Column("dashboard", TEXT),
+)
 KPI_SUMMARY = Dataset(
-    "kpi_summary", "kpi",
-    (
-        Column("kpi_id", TEXT), Column("grain", TEXT), Column("period_start", DATE, is_dttm=True),
-        Column("value", FLOAT), Column("previous_value", FLOAT), Column("change", FLOAT),
-        Column("target", FLOAT), Column("vs_target", FLOAT), Column("better", TEXT), Column("status", TEXT),
-        Column("stale", BOOL), Column("title", TEXT), Column("unit", TEXT), Column("dashboard", TEXT),
-        Column("status_icon", TEXT, verbose_name="Weather",
-               expression="case status when 'sun' then '☀️' when 'cloud' then '☁️' "
-                          "when 'storm' then '⛈️' else '·' end"),
-        Column("status_rank", INT, expression="case status when 'storm' then 1 when 'cloud' then 2 else 3 end",
-               description="Storms first, then clouds, then sun."),
-    ),
-    main_dttm_col="period_start",
+    "kpi_summary", "kpi", _SUMMARY_COLUMNS, main_dttm_col="period_start",
     description="The 20 summary KPIs for the latest complete day, week and month (kpi.kpi_summary).",
 )
-
-SUMMARY_TILES = Dataset(
-    "summary_tiles", "kpi",
-    (
-        Column("kpi_id", TEXT), Column("grain", TEXT), Column("period_start", DATE, is_dttm=True),
-        Column("value", FLOAT), Column("previous_value", FLOAT), Column("change", FLOAT),
-        Column("target", FLOAT), Column("vs_target", FLOAT), Column("better", TEXT), Column("status", TEXT),
-        Column("stale", BOOL), Column("title", TEXT), Column("unit", TEXT), Column("dashboard", TEXT),
-        Column("display_value", FLOAT), Column("change_pct", FLOAT), Column("vs_target_pct", FLOAT),
-        Column("has_change", BOOL), Column("has_target", BOOL), Column("status_icon", TEXT),
-        Column("change_class", TEXT), Column("change_arrow", TEXT), Column("spark_period", DATE),
-        Column("spark_value", FLOAT), Column("spark_level", INT),
-    ),
-    sql=_sql("summary_tiles.sql"),
-    description="kpi.kpi_summary with the last 30 periods of each KPI (sparkline), for the summary tiles.",
+SUMMARY_BOARD = Dataset(
+    "summary_board", "kpi",
+    (*_SUMMARY_COLUMNS, Column("kpi_grain", TEXT, description="The KPI's grain on this row (NPS: month)."),
+     Column("weather", TEXT, description="☀ sun, ☁ cloud, ⚡ storm."),
+     Column("status_rank", INT, description="Storms first, then clouds, then sun."),
+     Column("kpi", TEXT, description="The KPI's title, linked to its detail dashboard (HTML)."),
+     Column("value_label", TEXT, description="The value as text in its unit."),
+     Column("trend", TEXT, description="Sparkline of the last 14 periods.")),
+    sql=_sql("summary_board.sql"),
+    description="kpi.kpi_summary as the summary board shows it: weather, link, value in its unit, sparkline.",
+)
+SUMMARY_HISTORY = Dataset(
+    "summary_history", "kpi",
+    (Column("period_start", DATE, is_dttm=True), Column("grain", TEXT), Column("kpi_id", TEXT),
+     Column("numerator", FLOAT), Column("denominator", FLOAT), Column("value", FLOAT),
+     Column("periods_back", INT)),
+    sql=_sql("summary_history.sql"), main_dttm_col="period_start", metrics=KPI_METRICS,
+    description="The last 30 periods of each summary KPI, up to the period the summary reports.",
 )
 
 # --- list tables (kpi schema) -----------------------------------------------------------------
@@ -273,17 +270,19 @@ DATA_HEALTH = {
                  Column("checked_at", TIMESTAMP)),
                 main_dttm_col="day", description="Cross-source reconciliation per check and business day."),
         Dataset("pipeline_runs", "meta",
-                (Column("run_id", TEXT), Column("dag_id", TEXT), Column("source", TEXT),
+                (Column("run_id", TEXT), Column("dag_id", TEXT), Column("source", TEXT), Column("run_type", TEXT),
                  Column("interval_start", TIMESTAMP), Column("interval_end", TIMESTAMP), Column("status", TEXT),
                  Column("started_at", TIMESTAMP, is_dttm=True), Column("finished_at", TIMESTAMP),
-                 Column("duration_seconds", FLOAT), Column("rows_landed", INT), Column("rows_quarantined", INT)),
+                 Column("duration_seconds", FLOAT), Column("rows_landed", INT), Column("rows_quarantined", INT),
+                 Column("failed_tasks", TEXT)),
                 metrics=(Metric("avg_duration_seconds", "avg(duration_seconds)"),),
                 main_dttm_col="started_at", description="Every DAG run: status, duration, rows landed and quarantined."),
         Dataset("source_freshness", "meta",
-                (Column("source", TEXT), Column("stream", TEXT), Column("last_loaded_at", TIMESTAMP),
-                 Column("data_until", TIMESTAMP), Column("lag_hours", FLOAT), Column("max_lag_hours", FLOAT),
-                 Column("stale", BOOL), Column("checked_at", TIMESTAMP, is_dttm=True)),
-                main_dttm_col="checked_at", description="How fresh each stream is, and whether it is late."),
+                (Column("source", TEXT), Column("stream", TEXT), Column("extracted_by", TEXT),
+                 Column("last_loaded_at", TIMESTAMP), Column("data_until", TIMESTAMP), Column("schedule", TEXT),
+                 Column("lag_hours", FLOAT), Column("max_lag_hours", FLOAT), Column("stale", BOOL),
+                 Column("stale_since", TIMESTAMP), Column("checked_at", TIMESTAMP)),
+                description="How fresh each stream is now, and whether it is late (one row per stream)."),
         Dataset("kpi_refreshes", "meta",
                 (Column("refresh_id", TEXT), Column("started_at", TIMESTAMP, is_dttm=True),
                  Column("finished_at", TIMESTAMP), Column("status", TEXT), Column("mode", TEXT),
@@ -303,7 +302,7 @@ class Datasets:
 
     @classmethod
     def for_registry(cls, registry: Registry) -> Datasets:
-        every = [kpi_values_by_slice(registry), reseller_kpis(registry), KPI_SUMMARY, SUMMARY_TILES,
+        every = [kpi_values_by_slice(registry), reseller_kpis(registry), KPI_SUMMARY, SUMMARY_BOARD, SUMMARY_HISTORY,
                  *LIST_TABLES.values(), *DATA_HEALTH.values()]
         return cls({dataset.name: dataset for dataset in every})
 
