@@ -123,7 +123,7 @@ def test_500s_are_retried_up_to_the_limit_then_fail_naming_stream_and_status(ser
 
 def test_a_timeout_is_retried_then_fails(server, tmp_path):
     server.faults.latency_ms = 600
-    with pytest.raises(SourceHttpError, match=r"toy.items: GET /v1/items failed after 2 attempt\(s\): .*Timeout"):
+    with pytest.raises(SourceHttpError, match=r"toy.items: GET /v1/items failed after 2 attempt\(s\) \(page 1\): .*Timeout"):
         extract(source(server, http_timeout_seconds=0.2, http_max_attempts=2), tmp_path)
     assert len(server.requests) == 2
 

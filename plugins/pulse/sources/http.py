@@ -28,6 +28,7 @@ from typing import Any
 
 from requests import HTTPError, JSONDecodeError, PreparedRequest, RequestException, Response
 from requests.auth import AuthBase
+from requests.exceptions import ChunkedEncodingError, ConnectionError, Timeout
 
 from pulse.landing import BatchWriter, LandingBatch
 from pulse.settings import Settings
@@ -36,7 +37,9 @@ from pulse.sources.streams import ROW_NUMBER, ContractError, Stream
 
 log = logging.getLogger(__name__)
 
+# what dlt's retrying session retries (dlt.sources.helpers.requests.retry.DEFAULT_RETRY_*)
 RETRIED_STATUSES = (429, *range(500, 600))
+RETRIED_ERRORS = (ConnectionError, Timeout, ChunkedEncodingError)
 REDACTED = "***"
 
 
@@ -107,7 +110,7 @@ class ApiClient:
                     f"{self.stream.key}: {method} {path}: page {number} is not valid JSON ({size} bytes, landed "
                     f"as {file}); the response was cut short or is not the API's: {error}", self.secrets)) from None
             except RequestException as error:
-                raise self._failure(method, path, error) from None
+                raise self._failure(method, path, error, len(received) + 1) from None
             except ValueError as error:  # a paginator could not read its position from the page
                 raise SourceHttpError(redact(f"{self.stream.key}: {method} {path}: cannot page on after page "
                                              f"{len(received)}: {error}", self.secrets)) from None
@@ -141,15 +144,16 @@ class ApiClient:
         )
         return self.pages_landed, name, response
 
-    def _failure(self, method: str, path: str, error: RequestException) -> SourceHttpError:
+    def _failure(self, method: str, path: str, error: RequestException, page: int) -> SourceHttpError:
         response = getattr(error, "response", None)
         if response is None:
-            message = f"{self.stream.key}: {method} {path} failed after {self.settings.http_max_attempts} " \
-                      f"attempt(s): {type(error).__name__}: {error}"
+            attempts = self.settings.http_max_attempts if isinstance(error, RETRIED_ERRORS) else 1
+            message = (f"{self.stream.key}: {method} {path} failed after {attempts} attempt(s) (page {page}): "
+                       f"{type(error).__name__}: {error}")
         else:
             attempts = self.settings.http_max_attempts if response.status_code in RETRIED_STATUSES else 1
             message = (f"{self.stream.key}: {method} {path} failed with HTTP {response.status_code} after "
-                       f"{attempts} attempt(s): {response.text[:300]}")
+                       f"{attempts} attempt(s) (page {page}): {response.text[:300]}")
         return SourceHttpError(redact(message, self.secrets))
 
 
