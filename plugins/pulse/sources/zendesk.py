@@ -111,13 +111,13 @@ class ZendeskSource(HttpSource):
         pages = [payload for _, payload in read_pages(stream, batch)]
         if stream.name == "tickets":
             fields = batch.manifest.metadata.get("custom_fields") or {}
-            records = [self._ticket(stream, ticket, fields) for page in pages for ticket in page.get("tickets", [])]
+            records = [self._ticket(ticket, fields) for page in pages for ticket in page.get("tickets", [])]
             return latest_versions(records, ("id",), version=lambda r: r.get("updated_at"))
         records = [self._metrics(stream, metric) for page in pages for metric in page.get("metric_sets", [])]
         return latest_versions(records, ("ticket_id",), version=lambda r: r.get("updated_at"))
 
     @staticmethod
-    def _ticket(stream: Stream, ticket: dict[str, Any], fields: dict[str, int]) -> dict[str, Any]:
+    def _ticket(ticket: dict[str, Any], fields: dict[str, int]) -> dict[str, Any]:
         record = dict(ticket)
         via = ticket.get("via")
         if via is not None:
