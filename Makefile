@@ -40,3 +40,11 @@ test: runtimes  ## run the whole test suite (CI=true: no test may be skipped)
 
 lint: runtimes  ## ruff
 	@$(AIRFLOW_VENV)/bin/ruff check plugins dags tests
+
+# --- production mode on this machine (docs/deploy.md; containers: docker-compose.yml) ---------
+.PHONY: up down
+up: runtimes  ## production-mode stack on local PostgreSQL + Redis (PULSE_ENV=production in .env); PROFILES=demo adds the sandbox
+	@PULSE_PROFILES="$(or $(PROFILES),$(PULSE_PROFILES))" scripts/up.sh
+
+down:  ## stop what `make up` started
+	@scripts/down.sh

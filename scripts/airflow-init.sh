@@ -5,8 +5,11 @@ source "$(dirname "$0")/lib/env.sh"
 pulse_airflow_env
 
 echo "==> airflow: migrating the metadata database ($AIRFLOW_HOME)"
-airflow db migrate >>"$PULSE_DATA_DIR/logs/airflow-init.log" 2>&1
+pulse_logged airflow-init airflow db migrate
 # DuckDB takes one writer at a time; PostgreSQL takes several.
-warehouse_slots=${PULSE_WAREHOUSE_WRITERS:-1}
-airflow pools set warehouse "$warehouse_slots" "tasks that write the warehouse" \
-  >>"$PULSE_DATA_DIR/logs/airflow-init.log" 2>&1
+case "${PULSE_WAREHOUSE_URL:-duckdb}" in
+  postgresql*) default_writers=4 ;;
+  *) default_writers=1 ;;
+esac
+pulse_logged airflow-init airflow pools set warehouse "${PULSE_WAREHOUSE_WRITERS:-$default_writers}" \
+  "tasks that write the warehouse"

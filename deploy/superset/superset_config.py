@@ -47,6 +47,14 @@ if not SECRET_KEY or SECRET_KEY in _KNOWN_DEFAULTS or len(SECRET_KEY) < 32:
 
 # --- metadata database -----------------------------------------------------------------------
 SQLALCHEMY_DATABASE_URI = _env("SUPERSET_DATABASE_URI", f"sqlite:///{DATA_DIR / 'superset' / 'superset.db'}")
+# Production (PULSE_ENV=production: docker-compose.yml, `make up`) runs Celery workers beside the
+# web server: they need a shared metadata database and Redis, never a local SQLite file.
+_SHARED_BACKENDS = not SQLALCHEMY_DATABASE_URI.startswith("sqlite") and bool(_env("SUPERSET_REDIS_URL"))
+if _env("PULSE_ENV") == "production" and not _SHARED_BACKENDS:
+    raise SystemExit(
+        "Pulse refuses to start Superset in production mode without SUPERSET_DATABASE_URI on PostgreSQL "
+        "and SUPERSET_REDIS_URL (scripts/lib/env.sh builds both from .env)."
+    )
 # SQLite warehouses stay blocked (they expose the server's file system); DuckDB is opened
 # read-only with external file access disabled (see superset_assets/databases/).
 PREVENT_UNSAFE_DB_CONNECTIONS = True
