@@ -176,3 +176,14 @@ def test_the_view_at_now_is_the_world_itself_and_views_compose(world, then):
 def test_a_clock_without_time_zone_is_refused(world):
     with pytest.raises(ValueError, match="no time zone"):
         world_as_of(world, dt.datetime(2026, 3, 4, 11))
+
+
+def test_a_clock_before_the_first_carrier_scan_is_a_valid_view():
+    import datetime as dt
+
+    from pulse.sandbox.generator import generate
+
+    world = generate(1, 10, 0.1, dt.date(2026, 1, 20))
+    view = world.as_of(dt.datetime(2026, 1, 11, 6, tzinfo=dt.UTC))
+    assert view["shipment_events"].empty or view["shipment_events"]["occurred_at"].max() <= dt.datetime(2026, 1, 11, 6, tzinfo=dt.UTC)
+    assert (view["shipments"]["updated_at"] >= view["shipments"]["shipped_at"]).all()

@@ -142,7 +142,8 @@ def _shipments(frame: pd.DataFrame, events: pd.DataFrame, clock: pd.Timestamp) -
         "tracking_code", keep="last").set_index("tracking_code")
     estimate = frame["tracking_code"].map(last_scan["est_delivery_date"])
     frame["est_delivery_date"] = estimate.where(estimate.notna(), frame["first_est_delivery_date"])
-    scanned = frame["tracking_code"].map(last_scan["occurred_at"])
+    # reindex, not map: it keeps the timestamp dtype when no parcel has been scanned yet
+    scanned = pd.Series(last_scan["occurred_at"].reindex(frame["tracking_code"]).to_numpy(), index=frame.index)
     frame["updated_at"] = pd.concat([frame["shipped_at"], scanned], axis=1).max(axis=1)
     return frame
 
