@@ -21,7 +21,7 @@ from pulse.warehouse.publish import publish
 from support.services import temporary_postgres_database
 
 READER = Path(__file__).with_name("serving_reader.py")
-CYCLES = 4
+CYCLES = 2
 
 
 @pytest.fixture(params=["duckdb", "postgres"])

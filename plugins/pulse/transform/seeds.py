@@ -103,8 +103,19 @@ def calendar_frame(calendar: BusinessCalendar, through: dt.date) -> pd.DataFrame
 
 
 def build_calendar(connection: Connection, calendar: BusinessCalendar, through: dt.date) -> int:
+    """Rebuilt only when the calendar's settings or its years changed (building it loads the
+    holiday tables, which takes seconds)."""
+    fingerprint = repr((calendar.timezone, calendar.opening, calendar.closing, sorted(calendar.weekdays),
+                        calendar.holiday_country, sorted(calendar.extra_holidays),
+                        through.year - CALENDAR_YEARS_BACK, through.year + CALENDAR_YEARS_AHEAD, CALENDAR_COLUMNS))
+    connection.execute("create table if not exists meta.kpi_calendar (fingerprint text not null)")
+    if connection.table_exists("staging.calendar_days") and connection.scalar(
+            "select count(*) from meta.kpi_calendar where fingerprint = :fingerprint", {"fingerprint": fingerprint}):
+        return int(connection.scalar("select count(*) from staging.calendar_days"))
     frame = calendar_frame(calendar, through)
     replace_table(connection, "staging.calendar_days", CALENDAR_COLUMNS, pa.Table.from_pandas(frame, preserve_index=False))
+    connection.execute("delete from meta.kpi_calendar")
+    connection.execute("insert into meta.kpi_calendar (fingerprint) values (:fingerprint)", {"fingerprint": fingerprint})
     return len(frame)
 
 
