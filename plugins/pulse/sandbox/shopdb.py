@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
@@ -96,6 +97,9 @@ def write_shop_db(world: World, url: str, clock: dt.datetime | None = None) -> d
     """Write (or bring up to date) the shop database at `url` with the world as of `clock`
     (default: the world's now). Returns the row count per table."""
     view = world if clock is None else world.as_of(clock)
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = sa.create_engine(url)
     schema = metadata()
     counts = {}
