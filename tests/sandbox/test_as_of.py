@@ -9,12 +9,12 @@ import datetime as dt
 
 import pandas as pd
 import pytest
-from sandbox.test_generator import FOREIGN_KEYS
 
 from pulse.business_calendar import BusinessCalendar
 from pulse.sandbox.as_of import world_as_of
 from pulse.sandbox.generator import generate
 from pulse.sandbox.world import TABLES
+from sandbox.test_generator import FOREIGN_KEYS
 
 END = dt.date(2026, 3, 13)
 TZ = "Europe/Amsterdam"

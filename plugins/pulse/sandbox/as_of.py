@@ -76,6 +76,12 @@ def tables_as_of(tables: dict[str, pd.DataFrame], clock: pd.Timestamp,
     return out
 
 
+def _lookup(keys: pd.Series, values: pd.Series) -> pd.Series:
+    """`values` looked up by `keys`, keeping the values' dtype (Series.map turns an empty or
+    missing timestamp lookup into floats)."""
+    return pd.Series(values.reindex(keys.to_numpy()).to_numpy(), index=keys.index, dtype=values.dtype)
+
+
 def _keep(frame: pd.DataFrame, rows: pd.Series) -> pd.DataFrame:
     """The rows where `rows` is true; the frame itself when that is all of them (worlds are large)."""
     rows = rows.to_numpy(dtype=bool, na_value=False)
@@ -142,8 +148,7 @@ def _shipments(frame: pd.DataFrame, events: pd.DataFrame, clock: pd.Timestamp) -
         "tracking_code", keep="last").set_index("tracking_code")
     estimate = frame["tracking_code"].map(last_scan["est_delivery_date"])
     frame["est_delivery_date"] = estimate.where(estimate.notna(), frame["first_est_delivery_date"])
-    # reindex, not map: it keeps the timestamp dtype when no parcel has been scanned yet
-    scanned = pd.Series(last_scan["occurred_at"].reindex(frame["tracking_code"]).to_numpy(), index=frame.index)
+    scanned = _lookup(frame["tracking_code"], last_scan["occurred_at"])
     frame["updated_at"] = pd.concat([frame["shipped_at"], scanned], axis=1).max(axis=1)
     return frame
 
@@ -151,8 +156,8 @@ def _shipments(frame: pd.DataFrame, events: pd.DataFrame, clock: pd.Timestamp) -
 def _orders(frame: pd.DataFrame, shipments: pd.DataFrame, clock: pd.Timestamp) -> pd.DataFrame:
     frame = _hide(_until(frame, "placed_at", clock), ["cancelled_at"], clock)
     parcel = shipments.set_index("order_id")
-    shipped = frame["order_id"].map(parcel["shipped_at"])
-    delivered = frame["order_id"].map(parcel["delivered_at"])
+    shipped = _lookup(frame["order_id"], parcel["shipped_at"])
+    delivered = _lookup(frame["order_id"], parcel["delivered_at"])
     frame["status"] = np.select(
         [frame["cancelled_at"].notna(), delivered.notna(), shipped.notna()],
         ["cancelled", "delivered", "shipped"], "placed",
