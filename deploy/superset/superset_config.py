@@ -27,6 +27,11 @@ def _flag(name: str, default: bool) -> bool:
 DATA_DIR = Path(_env("PULSE_DATA_DIR", str(Path(__file__).resolve().parents[2] / "data")))
 (DATA_DIR / "superset").mkdir(parents=True, exist_ok=True)
 
+class RefusedConfiguration(RuntimeError):
+    """Raised rather than SystemExit: gunicorn halts when a worker fails to boot with an exception,
+    but keeps spawning new workers when one merely exits."""
+
+
 # --- secrets -------------------------------------------------------------------------------
 # Superset signs sessions and encrypts stored database passwords with SECRET_KEY: a missing,
 # short or published key is refused rather than warned about.
@@ -39,7 +44,7 @@ _KNOWN_DEFAULTS = {
 }
 SECRET_KEY = _env("SUPERSET_SECRET_KEY")
 if not SECRET_KEY or SECRET_KEY in _KNOWN_DEFAULTS or len(SECRET_KEY) < 32:
-    raise SystemExit(
+    raise RefusedConfiguration(
         "Pulse refuses to start Superset: SUPERSET_SECRET_KEY is missing, a published default, or "
         "shorter than 32 characters. Generate one with `openssl rand -base64 42` (the demo does this "
         "once into data/secrets/superset_secret_key)."
@@ -51,7 +56,7 @@ SQLALCHEMY_DATABASE_URI = _env("SUPERSET_DATABASE_URI", f"sqlite:///{DATA_DIR / 
 # web server: they need a shared metadata database and Redis, never a local SQLite file.
 _SHARED_BACKENDS = not SQLALCHEMY_DATABASE_URI.startswith("sqlite") and bool(_env("SUPERSET_REDIS_URL"))
 if _env("PULSE_ENV") == "production" and not _SHARED_BACKENDS:
-    raise SystemExit(
+    raise RefusedConfiguration(
         "Pulse refuses to start Superset in production mode without SUPERSET_DATABASE_URI on PostgreSQL "
         "and SUPERSET_REDIS_URL (scripts/lib/env.sh builds both from .env)."
     )
