@@ -84,7 +84,9 @@ def _incremental_days(connection: Connection, model: Model, sql: str, *, full: b
         raise ProjectError(f"{model.path}: a fact needs {{{{ config(day_column='...') }}}}, the business day it is stored by")
     candidate = f"{model.schema}.{model.name}__candidate"
     connection.execute(f"drop table if exists {candidate}")
-    connection.execute(f"create table {candidate} as\n{sql}")
+    # a row without a business day belongs to no period: it is not stored, on either path
+    connection.execute(f"create table {candidate} as\nselect * from (\n{sql}\n) as model_rows "
+                       f"where {day_column} is not null")
     columns = connection.columns(candidate)
     if day_column not in columns:
         raise ProjectError(f"{model.path}: day_column {day_column!r} is not a column of the model")
@@ -95,8 +97,8 @@ def _incremental_days(connection: Connection, model: Model, sql: str, *, full: b
     if full or stored != columns:
         connection.execute(f"drop table if exists {model.relation}")
         connection.execute(f"alter table {candidate} rename to {model.name}")
-        return Built(rows=_count(connection, model.relation), changed_days=_all_days(connection, model.relation,
-                     day_columns), rebuilt=True)
+        return Built(rows=_count(connection, model.relation),
+                     changed_days=frozenset(_days(connection, model.relation, day_columns)), rebuilt=True)
     listed = ", ".join(columns)
     connection.execute(
         f"create temporary table fact_changes as (select {listed} from {candidate} except "
@@ -185,10 +187,6 @@ def _days(connection: Connection, relation: str, day_columns: list[str]) -> set[
     union = " union ".join(f"select {column} as day from {relation}" for column in day_columns)
     rows = connection.fetchall(f"select distinct day from ({union}) as days where day is not null")
     return {_as_date(row[0]) for row in rows}
-
-
-def _all_days(connection: Connection, relation: str, day_columns: list[str]) -> frozenset[dt.date]:
-    return frozenset(_days(connection, relation, day_columns))
 
 
 def _insert_days(connection: Connection, table: str, days: list[dt.date]) -> None:

@@ -23,7 +23,15 @@ from pulse.settings import Settings, get_settings
 from pulse.sources import find_stream
 from pulse.transform import seeds
 from pulse.transform.materialize import Built, build, ensure_kpi_values
-from pulse.transform.project import INCREMENTAL_DAYS, KPI_VALUES, Model, ProjectError, discover, run_order
+from pulse.transform.project import (
+    INCREMENTAL_DAYS,
+    KPI_VALUES,
+    SQL_DIR,
+    Model,
+    ProjectError,
+    discover,
+    run_order,
+)
 from pulse.transform.render import Renderer
 from pulse.transform.scope import Scope, full_scope, incremental_scope, write_scope
 from pulse.warehouse.connection import Connection, Warehouse
@@ -96,7 +104,7 @@ def refresh_kpis(*, warehouse: Warehouse | None = None, full: bool = False, thro
     calendar = BusinessCalendar.from_settings(settings)
     models = discover(sql_dir)
     renderer = Renderer(
-        sql_dir or _default_sql_dir(), models, warehouse.dialect, _variables(settings, through), registry,
+        sql_dir or SQL_DIR, models, warehouse.dialect, _variables(settings, through), registry,
     )
     rendered = {name: renderer.render(model) for name, model in models.items()}
     order = run_order(models)
@@ -267,9 +275,3 @@ def _variables(settings: Settings, through: dt.date) -> dict:
         "through": through.isoformat(),
         "summary_tolerance": SUMMARY_TOLERANCE,
     }
-
-
-def _default_sql_dir() -> Path:
-    from pulse.transform.project import SQL_DIR
-
-    return SQL_DIR

@@ -19,7 +19,11 @@ from pulse.transform import parts
 from pulse.transform.project import KPI_VALUES, Model, ProjectError
 
 # Tables the runner builds from Python before any model runs, addressable with ref()
-SEEDS = {"calendar_days": "staging.calendar_days", "kpi_registry": "kpi.kpi_registry", "kpi_sources": "kpi.kpi_sources"}
+SEEDS = {
+    "calendar_days": "staging.calendar_days",
+    "kpi_registry": "kpi.kpi_registry",
+    "kpi_sources": "kpi.kpi_sources",
+}
 KPI_VALUES_TABLE = "kpi_values"
 # Tables describing the current refresh (written by the runner before the KPI layer runs)
 SCOPE_TABLES = {
@@ -54,7 +58,6 @@ class Renderer:
             scope=self._scope,
             kpi=self._kpi,
             slice_null_label=self._slice_null_label,
-            this=self._this,
             raise_error=self._raise,
             registry=registry,
             part=parts.part,
@@ -128,9 +131,6 @@ class Renderer:
         if slice_name not in self.registry.slices:
             raise ProjectError(f"slice {slice_name!r} is not declared in kpis.yml")
         return self.registry.slices[slice_name].null_label
-
-    def _this(self) -> Model:
-        return self._current()
 
     @staticmethod
     def _raise(message: str) -> None:
