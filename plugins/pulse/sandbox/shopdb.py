@@ -129,8 +129,10 @@ def source_connection(url: str) -> SourceConnection:
 
 
 def _upsert(connection: sa.Connection, target: sa.Table, rows: pd.DataFrame) -> None:
+    # keyed like the target: SQLite's anti-join below would otherwise scan the stage once per row
     stage = sa.Table(f"_incoming_{target.name}", sa.MetaData(),
-                     *(sa.Column(c.name, c.type) for c in target.columns), prefixes=["TEMPORARY"])
+                     *(sa.Column(c.name, c.type, primary_key=c.primary_key, autoincrement=False) for c in target.columns),
+                     prefixes=["TEMPORARY"])
     stage.create(connection)
     try:
         _bulk_insert(connection, stage, rows)
