@@ -48,3 +48,11 @@ up: runtimes  ## production-mode stack on local PostgreSQL + Redis (PULSE_ENV=pr
 
 down:  ## stop what `make up` started
 	@scripts/down.sh
+
+# --- the demo -------------------------------------------------------------------------------
+.PHONY: demo stop
+demo: runtimes  ## run Pulse on the sandbox company: Airflow and Superset on 127.0.0.1
+	@scripts/demo.sh
+
+stop:  ## stop what `make demo` started
+	@scripts/stop.sh

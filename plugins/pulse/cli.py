@@ -19,6 +19,7 @@ COMMANDS: dict[str, str] = {
     "kpi": "pulse.transform.cli:kpi",
     "validation": "pulse.validation.cli:validation",
     "datadocs": "pulse.validation.cli:datadocs",
+    "demo": "pulse.orchestration.demo:demo",
 }
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,19 @@ from pulse.sandbox.world_io import World
 from pulse.settings import get_settings
 from pulse.sources.connections import conn_id_for
 from pulse.warehouse.connection import Warehouse
+
+REPO = Path(__file__).resolve().parents[2]
+AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="pulse-airflow-home-"))
+# Airflow's [api] base_url in the tests: log links in the emails point here; nothing listens
+BASE_URL = "http://127.0.0.1:18080"
+AIRFLOW_ENV = {
+    "AIRFLOW_HOME": str(AIRFLOW_HOME),
+    "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{AIRFLOW_HOME}/airflow.db",
+    "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
+    "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+    "AIRFLOW__API__BASE_URL": BASE_URL,
+    "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(AIRFLOW_HOME / "logs"),
+}
 
 
 @dataclass
@@ -42,17 +56,20 @@ class Sandbox:
 
 
 @contextlib.contextmanager
-def serve_sandbox(world: World, directory: Path) -> Iterator[Sandbox]:
-    """Every sandbox API server on 127.0.0.1:0, the shop database (SQLite) and the CSV drops."""
+def serve_sandbox(world: World, directory: Path, *, only: tuple[str, ...] | None = None) -> Iterator[Sandbox]:
+    """Every sandbox API server on 127.0.0.1:0, the shop database (SQLite) and the CSV drops; or
+    `only` the named API servers."""
     from pulse.sandbox.drops import write_drops
     from pulse.sandbox.shopdb import write_shop_db
 
     directory.mkdir(parents=True, exist_ok=True)
     shop_url = f"sqlite:///{directory / 'shop.sqlite'}"
-    write_shop_db(world, shop_url)
-    write_drops(world, directory / "drops")
+    if only is None:
+        write_shop_db(world, shop_url)
+        write_drops(world, directory / "drops")
     with contextlib.ExitStack() as stack:
-        servers = {name: stack.enter_context(server_class(name)(world)) for name in SERVERS}
+        servers = {name: stack.enter_context(server_class(name)(world)) for name in SERVERS
+                   if only is None or name in only}
         yield Sandbox(world, servers, shop_url, directory / "drops")
 
 
@@ -75,13 +92,26 @@ def no_retries(dag) -> None:
         task.retries = 0
 
 
-def run_dag(dag, *, logical_date: dt.datetime | None = None, conf: dict | None = None) -> dict[str, str]:
-    """One run with `dag.test()`; returns {task_id: state}."""
-    run = dag.test(logical_date=logical_date or dt.datetime.now(dt.UTC), run_conf=conf)
+@dataclass(frozen=True)
+class DagRunResult:
+    run_id: str
+    logical_date: dt.datetime
+    states: dict[str, str]  # task_id -> final state
+
+    @property
+    def succeeded(self) -> bool:
+        return set(self.states.values()) == {"success"}
+
+
+def run_dag(dag, *, logical_date: dt.datetime | None = None, conf: dict | None = None) -> DagRunResult:
+    """One run with `dag.test()`, as the scheduler would make it at `logical_date` (default now)."""
     from airflow.utils.session import create_session
 
+    logical_date = logical_date or dt.datetime.now(dt.UTC)
+    run = dag.test(logical_date=logical_date, run_conf=conf)
     with create_session() as session:
-        return {ti.task_id: str(ti.state) for ti in run.get_task_instances(session=session)}
+        states = {ti.task_id: str(ti.state) for ti in run.get_task_instances(session=session)}
+    return DagRunResult(run.run_id, logical_date, states)
 
 
 def table(warehouse: Warehouse, sql: str) -> pd.DataFrame:

@@ -11,24 +11,11 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import pytest
+from dags.airflow_harness import AIRFLOW_ENV, AIRFLOW_HOME, REPO
 
-REPO = Path(__file__).resolve().parents[2]
-AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="pulse-airflow-home-"))
-# log links in the emails point here; nothing listens in these tests
-BASE_URL = "http://127.0.0.1:18080"
-
-AIRFLOW_ENV = {
-    "AIRFLOW_HOME": str(AIRFLOW_HOME),
-    "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{AIRFLOW_HOME}/airflow.db",
-    "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
-    "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-    "AIRFLOW__API__BASE_URL": BASE_URL,
-    "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(AIRFLOW_HOME / "logs"),
-}
 if "airflow" in sys.modules and os.environ.get("AIRFLOW_HOME") != str(AIRFLOW_HOME):
     raise pytest.UsageError("tests/dags must configure Airflow before anything imports it; run them first")
 os.environ.update(AIRFLOW_ENV)

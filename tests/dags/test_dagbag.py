@@ -3,6 +3,9 @@ with tags, an owner, retries with back-off, documentation and stated catchup."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
 from pulse.orchestration.cadences import SOURCE_CADENCES
@@ -68,3 +71,10 @@ def test_the_kpi_build_runs_on_any_raw_asset_or_its_daily_deadline(dagbag):
     assert [task.task_id for task in dag.topological_sort()] == [
         "mark_freshness", "refresh", "reconcile", "publish", "record_run"]
     assert all(task.pool == "warehouse" for task in dag.tasks)
+
+
+def test_the_runbook_lists_every_cadence_as_the_code_has_it():
+    runbook = (Path(__file__).resolve().parents[2] / "docs" / "operations.md").read_text()
+    rows = re.findall(r"^\| (\w+) \| `([^`]+)` \| ([^|]+) \|$", runbook, flags=re.MULTILINE)
+    assert {source: (cron, late.strip()) for source, cron, late in rows} == {
+        source: (cadence.cron, str(cadence.late_after)) for source, cadence in SOURCE_CADENCES.items()}

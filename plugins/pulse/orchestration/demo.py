@@ -135,8 +135,8 @@ def start_sandbox(settings: Settings) -> str:
     if manager.running(SANDBOX) is None:
         endpoints.unlink(missing_ok=True)
     last_port = settings.sandbox_base_port + len(SERVERS) - 1
-    manager.start(SANDBOX, [_pulse(), "sandbox", "serve"], health=f"http://127.0.0.1:{last_port}/_sandbox/health",
-                  timeout=300)
+    manager.start(SANDBOX, [str(settings.home / "scripts" / "sandbox-serve.sh")],
+                  health=f"http://127.0.0.1:{last_port}/_sandbox/health", timeout=300, cwd=settings.home)
     deadline = time.monotonic() + 30
     while not endpoints.exists():  # written once every server listens
         if time.monotonic() > deadline:
@@ -146,7 +146,8 @@ def start_sandbox(settings: Settings) -> str:
 
 
 def start_mailsink(settings: Settings) -> str:
-    _manager().start(MAILSINK, [_pulse(), "mailsink"], health=f"tcp://127.0.0.1:{settings.smtp_port}")
+    _manager().start(MAILSINK, [str(settings.home / "scripts" / "mailsink.sh")],
+                     health=f"tcp://127.0.0.1:{settings.smtp_port}", cwd=settings.home)
     return f"SMTP on 127.0.0.1:{settings.smtp_port}, messages in {settings.data_dir / 'mail'}"
 
 

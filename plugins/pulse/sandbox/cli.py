@@ -63,3 +63,12 @@ def incidents(out: Path) -> None:
         click.echo("no incidents inside the window")
     for incident in meta.incidents:
         click.echo(f"{incident.name:20} {incident.start} .. {incident.end}  {incident.description}")
+
+
+def _register_serve() -> None:
+    from pulse.sandbox.servers.serve import serve
+
+    sandbox.add_command(serve)  # `pulse sandbox serve`: lives beside the servers
+
+
+_register_serve()
