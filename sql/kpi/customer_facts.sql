@@ -85,7 +85,8 @@ final as (
         cast(coalesce(units.units, 0) as bigint) as products_since_registration,
         cast(coalesce(order_totals.revenue, 0) as decimal(18, 2)) as revenue_since_registration,
         cast(coalesce(buyer_accounts.buyer_accounts, 0) as bigint) as buyer_accounts,
-        cast(cast('{{ var("through") }}' as date) - order_totals.last_placed_day as bigint) as days_since_last_order,
+        cast(cast('{{ var("through") }}' as date) - order_totals.last_placed_day as bigint)
+            as days_since_last_order,
         case
             when order_totals.orders >= 2 then
                 {{ seconds_between('order_totals.first_placed_at', 'order_totals.last_placed_at') }}

@@ -111,7 +111,8 @@ final as (
             when value is null then 'cloud'
             when on_target = false then 'storm'
             when improvement is null then case when on_target then 'sun' else 'cloud' end
-            when improvement < -{{ var('summary_tolerance') }} then case when on_target then 'cloud' else 'storm' end
+            when improvement < -{{ var('summary_tolerance') }}
+                then case when on_target then 'cloud' else 'storm' end
             else 'sun'
         end as status,
         stale,

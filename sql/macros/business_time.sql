@@ -7,14 +7,18 @@
 -#}
 
 {% macro office_seconds_until(timestamp, calendar) -%}
-({{ calendar }}.office_seconds_before + coalesce(least(greatest({{ epoch_seconds(timestamp) }} - {{ epoch_seconds(calendar ~ '.opens_at') }}, 0), {{ calendar }}.office_seconds), 0))
+{%- set into_window = epoch_seconds(timestamp) ~ ' - ' ~ epoch_seconds(calendar ~ '.opens_at') -%}
+({{ calendar }}.office_seconds_before
+    + coalesce(least(greatest({{ into_window }}, 0), {{ calendar }}.office_seconds), 0))
 {%- endmacro %}
 
 {#- Office seconds from start to end (0 when end is not after start; null when either is null). -#}
 {% macro business_seconds_between(start, end, start_calendar, end_calendar) -%}
 case
     when {{ start }} is null or {{ end }} is null then null
-    else greatest({{ office_seconds_until(end, end_calendar) }} - {{ office_seconds_until(start, start_calendar) }}, 0)
+    else greatest(
+        {{ office_seconds_until(end, end_calendar) }} - {{ office_seconds_until(start, start_calendar) }}, 0
+    )
 end
 {%- endmacro %}
 

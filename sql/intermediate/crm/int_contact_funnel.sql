@@ -19,7 +19,8 @@ joined as (
         contacts.mql_day,
         contacts.sql_day,
         case
-            when contacts.persona is not null then {{ business_day('least(contacts.mql_at, contacts.sql_at)') }}
+            when contacts.persona is not null
+                then {{ business_day('least(contacts.mql_at, contacts.sql_at)') }}
         end as qualified_day,
         customers.registered_day,
         contacts.mql_at is not null as has_mql,
@@ -27,7 +28,8 @@ joined as (
         customers.registered_at is not null as has_registered,
         {{ seconds_between('contacts.lead_at', 'contacts.mql_at') }} / 86400.0 as lead_to_mql_days,
         {{ seconds_between('contacts.mql_at', 'contacts.sql_at') }} / 86400.0 as mql_to_sql_days,
-        {{ seconds_between('contacts.sql_at', 'customers.registered_at') }} / 86400.0 as sql_to_registration_days,
+        {{ seconds_between('contacts.sql_at', 'customers.registered_at') }} / 86400.0
+            as sql_to_registration_days,
         contacts.lead_source,
         contacts.campaign
     from contacts

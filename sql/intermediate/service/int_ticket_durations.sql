@@ -43,8 +43,9 @@ measured as (
         replied.solved_at,
         replied.solved_day,
         {{ seconds_between('replied.created_at', 'replied.solved_at') }} / 3600.0 as resolution_hours,
-        {{ business_seconds_between('replied.created_at', 'replied.solved_at', 'created_calendar', 'solved_calendar') }}
-            / 3600.0 as resolution_business_hours
+        {{ business_seconds_between('replied.created_at', 'replied.solved_at',
+                                    'created_calendar', 'solved_calendar') }} / 3600.0
+            as resolution_business_hours
     from replied
     left join calendar as created_calendar on created_calendar.day = replied.created_day
     left join calendar as solved_calendar on solved_calendar.day = replied.solved_day

@@ -25,7 +25,9 @@ per_period as (
 ranked as (
     select
         *,
-        row_number() over (partition by grain, period_start order by searches desc, {{ codepoint_order("search_term") }}) as item_rank
+        row_number() over (
+            partition by grain, period_start order by searches desc, {{ codepoint_order("search_term") }}
+        ) as item_rank
     from per_period
 ),
 

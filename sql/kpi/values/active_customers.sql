@@ -1,3 +1,4 @@
 {{ kpi_values(
-    numerator=part(ref('fct_orders'), 'placed_day', agg='distinct', value='customer_id', where='not is_cancelled'),
+    numerator=part(ref('fct_orders'), 'placed_day', agg='distinct', value='customer_id',
+                   where='not is_cancelled'),
 ) }}
