@@ -39,10 +39,12 @@ class Sandbox:
             return cls(directory=self.drops / name, warehouse=warehouse)
         return cls(connection=self.connections[name])
 
-    @property
-    def start(self) -> dt.datetime:
-        """The world's first moment: where a first (backfill) extraction starts."""
-        zone = ZoneInfo(self.world.meta.business_timezone)
+    def first_start(self, source: str) -> dt.datetime | None:
+        """Where a first extraction starts: the whole history, except for GA4, whose first load
+        would otherwise ask for 14 months of empty days before the world begins."""
+        if source != "ga4":
+            return None
+        zone = ZoneInfo(self.world.meta.property_time_zone)
         return dt.datetime.combine(self.world.meta.start, dt.time(), zone).astimezone(dt.UTC)
 
 

@@ -16,7 +16,7 @@ from pulse.warehouse.meta import ensure_meta
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 FIRST, END = dt.date(2026, 3, 2), dt.date(2026, 3, 15)  # two ISO weeks, Monday to Sunday
-OUTAGE, TICKETS_LOST = dt.date(2026, 3, 10), dt.date(2026, 3, 12)
+OUTAGE, TICKETS_LOST, CSV_FEED_LOST = dt.date(2026, 3, 10), dt.date(2026, 3, 12), dt.date(2026, 3, 5)
 
 ORDERS = Stream("shop", "orders", ("id",), (Field("id", "int"), Field("placed_at", "timestamp"),
                                              Field("channel", "str"), Field("revenue", "money")))
@@ -24,6 +24,11 @@ TRAFFIC = Stream("ga4", "traffic", ("hour_start", "device_category"),
                  (Field("hour_start", "timestamp"), Field("device_category", "str"), Field("transactions", "int"),
                   Field("purchase_revenue", "money")))
 TICKETS = Stream("zendesk", "tickets", ("id",), (Field("id", "int"), Field("created_at", "timestamp")))
+SHIPMENTS = Stream("shop", "shipments", ("id",), (Field("id", "int"), Field("shipped_at", "timestamp"),
+                                                   Field("tracking_code", "str")))
+TRACKERS = Stream("easypost", "trackers", ("id",), (Field("id", "str"), Field("tracking_code", "str")))
+SCANS = Stream("carrier_files", "events", ("tracking_code", "status"),
+               (Field("tracking_code", "str"), Field("status", "str")))
 
 
 def local(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
@@ -39,8 +44,9 @@ def build(connection):
     it must count on its local day), plus a phone order GA never sees. GA records 90 % of the web
     purchases, split over two devices and two hours (00:00 local, also the UTC day before, and
     09:00), except on the outage day (10 %). Tickets: 12 each weekday for five weeks, 1 on
-    TICKETS_LOST."""
-    orders, hours, tickets = [], [], []
+    TICKETS_LOST. Shipments: 12 each office day at 16:00, half reported through EasyPost, half
+    by the carriers' CSV files, which never arrived for CSV_FEED_LOST."""
+    orders, hours, tickets, shipments, trackers, scans = [], [], [], [], [], []
     day = FIRST
     while day <= END:
         count = web_orders(day)
@@ -51,6 +57,13 @@ def build(connection):
         tracked = round(count * (0.1 if day == OUTAGE else 0.9))
         hours += [(local(day, 0), "desktop", tracked // 2, 100 * (tracked // 2)),
                   (local(day, 9), "mobile", tracked - tracked // 2, 100 * (tracked - tracked // 2))]
+        for n in range(12 if day.isoweekday() <= 5 else 0):
+            code = f"3S{day:%m%d}{n:02d}"
+            shipments.append((len(shipments) + 1, local(day, 16), code))
+            if n % 2:
+                trackers.append((f"trk_{code}", code))
+            elif day != CSV_FEED_LOST:
+                scans.append((code, "in_transit"))
         day += dt.timedelta(days=1)
     day = FIRST - dt.timedelta(weeks=5)
     while day <= END:
@@ -67,6 +80,9 @@ def build(connection):
         merge(connection, ORDERS, table(ORDERS, orders), "test")
         merge(connection, TRAFFIC, table(TRAFFIC, hours), "test")
         merge(connection, TICKETS, table(TICKETS, tickets), "test")
+        merge(connection, SHIPMENTS, table(SHIPMENTS, shipments), "test")
+        merge(connection, TRACKERS, table(TRACKERS, trackers), "test")
+        merge(connection, SCANS, table(SCANS, scans), "test")
 
 
 def test_outage_days_fail_their_checks_and_the_days_around_pass(warehouse, toyshop):
@@ -94,6 +110,9 @@ def test_outage_days_fail_their_checks_and_the_days_around_pass(warehouse, toysh
     assert [d for d in tickets if tickets[d].success is False] == [TICKETS_LOST]
     assert tickets[TICKETS_LOST].expected == 12 and tickets[TICKETS_LOST].observed == 1
     assert tickets[TICKETS_LOST].ratio == round(1 / 12, 6)
+    shipped = by_check["shipments_vs_shipped_orders"]
+    assert [d for d in shipped if shipped[d].success is False] == [CSV_FEED_LOST]
+    assert shipped[CSV_FEED_LOST].ratio == 0.5 and shipped[dt.date(2026, 3, 4)].ratio == 1
 
     with warehouse.connect() as connection:
         stored = connection.fetchall(
@@ -102,9 +121,13 @@ def test_outage_days_fail_their_checks_and_the_days_around_pass(warehouse, toysh
         total = connection.scalar("select count(*) from meta.reconciliation_results")
     assert [(r[0], r[1]) for r in stored] == [
         (OUTAGE, "ga_revenue_vs_web_revenue"), (OUTAGE, "ga_transactions_vs_web_orders"),
-        (TICKETS_LOST, "tickets_vs_previous_weeks")]
-    assert total == 3 * 14
+        (CSV_FEED_LOST, "shipments_vs_shipped_orders"), (TICKETS_LOST, "tickets_vs_previous_weeks")]
+    assert total == 4 * 14
     # a rerun replaces the days it checks instead of adding to them
     reconcile.run(end=END, days=14, warehouse=warehouse)
     with warehouse.connect() as connection:
         assert connection.scalar("select count(*) from meta.reconciliation_results") == total
+    # checked on a Friday, Thursday's and Friday's shipments wait for the carriers' next files
+    friday = reconcile.run(end=dt.date(2026, 3, 13), days=3, warehouse=warehouse)
+    shipped = {r.day: r.success for r in friday.results if r.check == "shipments_vs_shipped_orders"}
+    assert shipped == {dt.date(2026, 3, 11): True, dt.date(2026, 3, 12): None, dt.date(2026, 3, 13): None}

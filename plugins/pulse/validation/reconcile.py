@@ -4,7 +4,8 @@ against each other per business day, as GX expectations on warehouse query resul
 - GA4 transactions and purchase revenue vs the shop's web orders (GA sees only consenting,
   tracked visitors: the ratio sits below 1, inside a configurable band; a tracking outage drops
   it far below);
-- shipments the carriers report (EasyPost trackers, carrier CSV files) vs the shop's shipments;
+- the shop's shipments vs those a carrier reports (EasyPost trackers, carrier CSV files), by
+  tracking code: a feed that stopped, or a carrier that never got the parcel, shows as a gap;
 - tickets and calls vs the same weekday of the previous weeks (a day that lost its extraction
   stands out).
 
@@ -69,14 +70,17 @@ class Check:
     observed: Daily
     expected: Daily | None = None  # None: the observed series' same weekday in the previous weeks
     settle_days: int = 0  # the newest days a source may still revise are not judged yet
+    also_needs: tuple[str, ...] = ()  # tables the series' conditions read
 
     @property
     def needs(self) -> tuple[str, ...]:
-        return tuple(d.table for d in (self.observed, self.expected) if d is not None)
+        return (*(d.table for d in (self.observed, self.expected) if d is not None), *self.also_needs)
 
 
 _GA_TRAFFIC = {"table": "raw.ga4__traffic", "moment": "hour_start"}
 _WEB_ORDERS = {"table": "raw.shop__orders", "moment": "placed_at", "where": "channel = 'web'"}
+_KNOWN_TO_A_CARRIER = ("tracking_code in (select tracking_code from raw.easypost__trackers "
+                       "union select tracking_code from raw.carrier_files__events)")
 
 CHECKS: tuple[Check, ...] = (
     Check(
@@ -89,6 +93,15 @@ CHECKS: tuple[Check, ...] = (
         lambda s: s.reconcile_ga_revenue_band,
         observed=Daily(**_GA_TRAFFIC, value="sum(purchase_revenue)"),
         expected=Daily(**_WEB_ORDERS, value="sum(revenue)"), settle_days=1,
+    ),
+    Check(
+        "shipments_vs_shipped_orders", "The shop's shipments per ship day that a carrier feed (EasyPost or "
+        "the carriers' CSV files) reports / all the shop's shipments that day",
+        lambda s: s.reconcile_shipments_band,
+        observed=Daily("raw.shop__shipments", "shipped_at", where=_KNOWN_TO_A_CARRIER),
+        expected=Daily("raw.shop__shipments", "shipped_at"),
+        # CSV scan files arrive the next morning; give the carriers a day more
+        settle_days=2, also_needs=("raw.easypost__trackers", "raw.carrier_files__events"),
     ),
     Check(
         "tickets_vs_previous_weeks", "Zendesk tickets created per day / the mean of that weekday in previous weeks",

@@ -5,7 +5,9 @@ of records each held (`meta.validation_results.evaluated_rows`, which also exist
 by another stream's batch). Only batches extracted on the same business weekday are compared:
 a B2B company's Monday batch (the weekend) is small every week, not a collapse. When every batch
 involved has an extraction window, counts are compared per hour of window, so a catch-up run
-over three days is not taken for a surge and a short run not for a collapse.
+over three days is not taken for a surge and a short run not for a collapse. File drops are
+compared per file landed; a run that found no new file is not judged here (nothing arrived: that
+is lateness, which source freshness reports, not an empty batch).
 """
 
 from __future__ import annotations
@@ -56,11 +58,14 @@ def _aware(value: dt.datetime | None) -> dt.datetime | None:
 def guard(connection: Connection | None, stream: Stream, batch: LandingBatch, observed_rows: int,
           settings: Settings | None = None) -> VolumeGuard:
     settings = settings or get_settings()
+    files = len(batch.manifest.files)
     if connection is None or not connection.table_exists("meta.validation_results"):
+        return OFF
+    if stream.mode == "files" and files == 0:
         return OFF
     rows = connection.fetchall(
         """
-        select b.extracted_at, b.window_start, b.window_end, v.evaluated_rows
+        select b.extracted_at, b.window_start, b.window_end, v.evaluated_rows, b.file_count
         from meta.validation_results as v
         join meta.landing_batches as b on b.batch_id = v.batch_id
         where v.source = :source and v.stream = :stream and b.status = :loaded and v.batch_id <> :batch_id
@@ -81,7 +86,12 @@ def guard(connection: Connection | None, stream: Stream, batch: LandingBatch, ob
     request = batch.manifest.request or {}
     window = _hours(*(dt.datetime.fromisoformat(request[k]) if request.get(k) else None for k in ("start", "end")))
     history_windows = [_hours(_aware(r[1]), _aware(r[2])) for r in history]
-    if window is not None and all(h is not None for h in history_windows):
+    if stream.mode == "files":
+        history = [r for r in history if r[4]]
+        if len(history) < settings.volume_min_history:
+            return VolumeGuard(len(history), None, 0, 0)
+        expected = statistics.median(r[3] / r[4] for r in history) * files
+    elif window is not None and all(h is not None for h in history_windows):
         expected = statistics.median(r[3] / h for r, h in zip(history, history_windows, strict=True)) * window
     else:
         expected = float(statistics.median(r[3] for r in history))
