@@ -25,6 +25,7 @@ ROLES_FILE = "roles/roles.yml"
 RESELLERS_FILE = "rls/resellers.yml"
 RESELLER_ROLE_PREFIX = "Reseller - "
 RULE_PREFIX = "pulse: "
+ROLE_NAME_MAX = 64  # ab_role.name
 ALL = "all"
 
 
@@ -97,6 +98,9 @@ def load_access(root: Path = ASSETS_DIR) -> AccessConfig:
             raise BundleError(f"{RESELLERS_FILE} reseller {index}: needs a non-empty name")
         if any(ord(ch) < 32 for ch in name):
             raise BundleError(f"{RESELLERS_FILE} reseller {index} ({name!r}): control characters are not allowed")
+        if len(Reseller(name).role) > ROLE_NAME_MAX:
+            raise BundleError(f"{RESELLERS_FILE} reseller {index} ({name!r}): Superset role names hold "
+                              f"{ROLE_NAME_MAX} characters; shorten the name to {ROLE_NAME_MAX - len(RESELLER_ROLE_PREFIX)}")
         resellers.append(Reseller(name))
     if len({r.name for r in resellers}) != len(resellers):
         raise BundleError(f"{RESELLERS_FILE}: a reseller is listed twice")
