@@ -46,3 +46,29 @@ def test_a_rule_on_an_unknown_column_is_refused():
         suites.build_suite(stream, StreamRules(rules=(between("amont", 0),)))
     with pytest.raises(ValueError, match="not a field"):
         suites.build_suite(stream, StreamRules(future_timestamps=("due",)))
+
+
+def test_the_suites_command_reports_a_stale_file(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from pulse.cli import main
+    from pulse.settings import get_settings
+
+    runner = CliRunner()
+    assert runner.invoke(main, ["validation", "suites"]).exit_code == 0
+    # a copy of the repo's suites with one stale file: the check names it and fails
+    home = tmp_path / "home"
+    (home / "expectations").mkdir(parents=True)
+    for path in suites.suites_dir().glob("*.json"):
+        (home / "expectations" / path.name).write_text(path.read_text())
+    stale = home / "expectations" / "hubspot.deals.json"
+    stale.write_text(stale.read_text().replace('"closedwon"', '"closedwon_typo"'))
+    monkeypatch.setenv("PULSE_HOME", str(home))
+    get_settings.cache_clear()
+    try:
+        result = runner.invoke(main, ["validation", "suites"])
+        assert result.exit_code == 1 and "hubspot.deals: hubspot.deals.json differs" in result.output
+        assert runner.invoke(main, ["validation", "suites", "--write"]).exit_code == 0
+        assert '"closedwon_typo"' not in stale.read_text()
+    finally:
+        get_settings.cache_clear()
