@@ -35,6 +35,9 @@ INDEX_COLUMN = ROW_NUMBER  # the column GX reports failing rows by
 DATASOURCE = "pulse"
 # result lists GX would store in full; the stored copy keeps its partial (first 20) lists only
 _BULKY_RESULT_KEYS = ("unexpected_list", "unexpected_index_list", "unexpected_index_query")
+# GX reads every listed result to build the index page, on every build: list the newest only
+# (older results keep their pages, which meta.validation_results.data_docs_path links)
+INDEX_RESULTS = 200
 
 
 @dataclass
@@ -121,7 +124,8 @@ def context() -> Any:
                 "class_name": "SiteBuilder",
                 "show_how_to_buttons": False,
                 "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(data_docs_dir())},
-                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder", "show_how_to_buttons": False},
+                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder", "show_how_to_buttons": False,
+                                       "validation_results_limit": INDEX_RESULTS},
             }
         }
         ctx = gx.get_context(mode="ephemeral", project_config=config)
