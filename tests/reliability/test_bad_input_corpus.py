@@ -386,6 +386,8 @@ def judge(case: Case, run: Run, warehouse: Warehouse) -> list[str]:
         if batch.manifest.files or not skipped or in_raw or verdict.evaluated_rows:
             problems.append(f"a re-sent file was landed or loaded again (files {batch.manifest.files}, "
                             f"skipped {skipped}, {in_raw} rows)")
+        if run.rejected is not None:  # nothing new arrived: not an error (lateness is freshness's business)
+            problems.append(f"a run that found no new file was blocked: {run.rejected}")
     return problems
 
 
