@@ -10,8 +10,10 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 from collections import defaultdict
+from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import make_url
 
 from pulse.kpi.registry import RATIO_KINDS, load_registry
 from pulse.superset.access import RESELLER_ROLE_PREFIX, RULE_PREFIX
@@ -185,3 +187,46 @@ def test_export_after_deploy_reproduces_the_committed_files(deployment, tmp_path
     assert not warehouse.password or warehouse.password not in texts
     assert "docs.pulse.test" not in texts
     assert "${PULSE_DATA_DOCS_URL}" in (target / "dashboards" / "data_health.yaml").read_text()
+
+
+@pytest.mark.parametrize("deployment", ["duckdb"], indirect=True)
+def test_prune_deletes_only_what_the_bundle_no_longer_holds(deployment):
+    admin = deployment.admin
+    dataset = next(row["id"] for row in admin.list("dataset", columns=["id", "table_name"])
+                   if row["table_name"] == "kpi_summary")
+    stray = admin.post("/api/v1/chart/", {"slice_name": "Made in the UI", "viz_type": "table",
+                                          "datasource_id": dataset, "datasource_type": "table"})["id"]
+    stray_uuid = admin.get(f"/api/v1/chart/{stray}")["result"].get("uuid") or next(
+        row["uuid"] for row in admin.list("chart", columns=["id", "uuid"]) if row["id"] == stray)
+    before = _inventory(admin)
+    report = sync(admin, deployment.environment, deployment.assets, prune_missing=True)
+    after = _inventory(admin)
+    assert report.pruned == {"charts": [stray_uuid]}
+    assert after["charts"] == {uuid: number for uuid, number in before["charts"].items() if uuid != stray_uuid}
+
+
+@pytest.mark.parametrize("deployment", ["duckdb"], indirect=True)
+def test_the_export_command_writes_nothing_new_after_a_deploy(deployment, tmp_path, monkeypatch):
+    """`pulse superset export` as an operator runs it: Superset and the warehouse from the environment."""
+    from click.testing import CliRunner
+
+    from pulse.cli import main
+    from pulse.settings import get_settings
+
+    serving = Path(make_url(deployment.warehouse_url).database)
+    target = tmp_path / "superset_assets"
+    shutil.copytree(deployment.assets, target)
+    server = deployment.server
+    monkeypatch.setenv("SUPERSET_URL", server.url)
+    monkeypatch.setenv("SUPERSET_ADMIN_USER", server.admin_user)
+    monkeypatch.setenv("SUPERSET_ADMIN_PASSWORD", server.admin_password)
+    monkeypatch.setenv("PULSE_DATA_DIR", str(serving.parent.parent))  # the serving copy is data/serving/
+    monkeypatch.setenv("PULSE_WAREHOUSE_URL", f"duckdb:///{serving.parent.parent / 'warehouse' / 'pulse.duckdb'}")
+    monkeypatch.setenv("PULSE_DATA_DOCS_URL", deployment.environment.variables["PULSE_DATA_DOCS_URL"])
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(main, ["superset", "export", "--assets", str(target)])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("0 file(s) changed"), result.output
