@@ -11,7 +11,7 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import pytest
-from dags.airflow_harness import BASE_URL, run_dag, serve_sandbox, table, use_pipeline
+from dags.airflow_harness import BASE_URL, no_retries, run_dag, serve_sandbox, table, use_pipeline
 from sandbox.fixtures.sandbox_runs import small_world
 
 from pulse.mailsink import MailSink
@@ -85,10 +85,12 @@ def test_a_source_late_past_its_expected_time_emails_the_data_team_once(sandbox,
     from pulse.orchestration.extract_dag import build_extract_dag
     from pulse.orchestration.freshness_dag import build_freshness_dag
 
-    landed = run_dag(build_extract_dag("aircall"))
+    extract, freshness = build_extract_dag("aircall"), build_freshness_dag()
+    no_retries(extract)
+    no_retries(freshness)
+    landed = run_dag(extract)
     assert landed.succeeded, landed.states
     loaded_at = table(warehouse, "select max(updated_at) as t from meta.landing_batches")["t"].iloc[0]
-    freshness = build_freshness_dag()
 
     on_time = run_dag(freshness, logical_date=loaded_at + dt.timedelta(hours=2, minutes=50))
     assert on_time.succeeded and mail.messages() == []  # aircall may go 3 hours without landing

@@ -17,7 +17,7 @@ class AirflowApiError(RuntimeError):
 
 
 class AirflowApi:
-    def __init__(self, base_url: str, username: str, password: str, *, timeout: float = 60.0):
+    def __init__(self, base_url: str, username: str, password: str, *, timeout: float = 300.0):
         self.base_url = base_url.rstrip("/")
         self._client = httpx.Client(base_url=self.base_url, timeout=timeout)
         # SimpleAuthManager (and the FAB one) hand out a JWT for a user name and password
@@ -29,8 +29,18 @@ class AirflowApi:
     def close(self) -> None:
         self._client.close()
 
-    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
-        response = self._client.request(method, f"/api/v2{path}", **kwargs)
+    def _call(self, method: str, path: str, *, attempts: int = 4, **kwargs: Any) -> Any:
+        for attempt in range(1, attempts + 1):
+            # a busy SQLite metadata database answers slowly, or 500 "database is locked", now and then
+            try:
+                response = self._client.request(method, f"/api/v2{path}", **kwargs)
+            except httpx.TimeoutException:
+                if attempt == attempts:
+                    raise
+                continue
+            if response.status_code < 500 or attempt == attempts:
+                break
+            time.sleep(5 * attempt)
         if response.status_code == 404:
             return None
         if response.status_code >= 400:

@@ -1,12 +1,16 @@
 """What every Pulse DAG shares: owner, retries, the failure email, the warehouse pool, the raw
-assets, the backfill window, and the `record_run` teardown that writes `meta.pipeline_runs`."""
+assets, the backfill window, and the `record_run` teardown that writes `meta.pipeline_runs`.
+
+No DAG has a start_date: its first scheduled run is its next tick after deployment (the cron
+timetables do not run immediately), so a new deployment does not fire every DAG at once. History is
+loaded with a backfill, never by catchup."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
-from airflow.sdk import Asset, AssetAlias, Param, task, teardown
+from airflow.sdk import Asset, AssetAlias, CronTriggerTimetable, Param, task, teardown
 
 from pulse.orchestration import health
 from pulse.orchestration.alerts import failure_notifier
@@ -17,8 +21,6 @@ OWNER = "pulse-data-team"
 # DuckDB takes one writer at a time: every task that writes the warehouse takes a slot of this
 # pool (scripts/airflow-init.sh sizes it from PULSE_WAREHOUSE_WRITERS; 1 for DuckDB).
 WAREHOUSE_POOL = "warehouse"
-# Schedules start here; with catchup off only the latest missed tick ever runs.
-START_DATE = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
 
 
 def default_args() -> dict[str, Any]:
@@ -32,6 +34,14 @@ def default_args() -> dict[str, Any]:
         "max_retry_delay": dt.timedelta(minutes=15),
         "on_failure_callback": [failure_notifier()],
     }
+
+
+def cron(expression: str, every: dt.timedelta) -> CronTriggerTimetable:
+    """A schedule in the business time zone whose runs cover the `every` before their tick."""
+    # run_immediately=False still fires a tick that passed less than a tenth of a period ago when
+    # the DAG first appears; a zero delta waits for the next tick
+    return CronTriggerTimetable(expression, timezone=get_settings().business_timezone, interval=every,
+                                run_immediately=dt.timedelta(0))
 
 
 def raw_asset(stream: Stream) -> Asset:

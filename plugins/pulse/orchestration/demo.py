@@ -28,6 +28,10 @@ from pulse.settings import Settings, get_settings
 SANDBOX, MAILSINK, AIRFLOW, SUPERSET = "sandbox", "mailsink", "airflow", "superset"
 SERVICES = (SANDBOX, MAILSINK, AIRFLOW, SUPERSET)
 
+# The demo's Airflow keeps its metadata in SQLite, where every component writes: wait up to a
+# minute for the file lock instead of pysqlite's 5 seconds, which a busy small machine exceeds.
+SQLITE_CONNECT_ARGS = {"timeout": 60}
+
 
 class Progress:
     def __init__(self, steps: int):
@@ -159,9 +163,15 @@ def airflow_environment(settings: Settings) -> dict[str, str]:
     endpoints = json.loads((sandbox_dir(settings) / "endpoints.json").read_text())
     values = sandbox_connections(settings.data_dir, endpoints, shop_database(settings))
     values.setdefault("AIRFLOW__CORE__PARALLELISM", os.environ.get("AIRFLOW__CORE__PARALLELISM", "4"))
-    # the DAG files import every connector: parse them every 5 minutes, not every 30 seconds
-    values.setdefault("AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL",
-                      os.environ.get("AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL", "300"))
+    for key in ("SQL_ALCHEMY_CONNECT_ARGS", "SQL_ALCHEMY_CONNECT_ARGS_ASYNC"):
+        values.setdefault(f"AIRFLOW__DATABASE__{key}", os.environ.get(f"AIRFLOW__DATABASE__{key}")
+                          or f"{__name__}.SQLITE_CONNECT_ARGS")
+    # The DAG files import every connector: parse them every 5 minutes, not every 30 seconds, and
+    # give a busy small machine minutes, not 30 seconds, before a slow import counts as broken
+    # (a DAG whose file timed out disappears from the UI and the API).
+    for key, value in {"DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "300", "CORE__DAGBAG_IMPORT_TIMEOUT": "600",
+                       "DAG_PROCESSOR__DAG_FILE_PROCESSOR_TIMEOUT": "900"}.items():
+        values.setdefault(f"AIRFLOW__{key}", os.environ.get(f"AIRFLOW__{key}", value))
     return values
 
 
@@ -243,8 +253,8 @@ def _run_all(api, runs: dict[str, tuple[str, dict]], timeout: float = 7200.0) ->
     """Trigger each run unless it exists (a failed one is cleared once), then follow them all."""
     cleared = set()
     for dag_id, (run_id, conf) in runs.items():
-        api.wait_for_dag(dag_id)
-        api.unpause(dag_id)
+        if api.wait_for_dag(dag_id)["is_paused"]:
+            api.unpause(dag_id)
         existing = api.run(dag_id, run_id)
         if existing is None:
             api.trigger(dag_id, run_id, conf)

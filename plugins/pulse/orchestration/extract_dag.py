@@ -11,14 +11,14 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
-from airflow.sdk import DAG, CronTriggerTimetable, TaskGroup, task
+from airflow.sdk import DAG, TaskGroup, task
 from airflow.sdk.exceptions import AirflowFailException
 
 from pulse.orchestration.cadences import Cadence, cadence_for
 from pulse.orchestration.common import (
-    START_DATE,
     WAREHOUSE_POOL,
     backfill_params,
+    cron,
     default_args,
     load_alias,
     raw_asset,
@@ -79,8 +79,7 @@ def build_extract_dag(source_name: str) -> DAG:
     settings = get_settings()
     with DAG(
         dag_id=f"extract_{source_name}",
-        schedule=CronTriggerTimetable(cadence.cron, timezone=settings.business_timezone, interval=cadence.every),
-        start_date=START_DATE,
+        schedule=cron(cadence.cron, cadence.every),
         catchup=False,
         max_active_runs=1,  # runs of one source share its cursors: never two at once
         default_args=default_args(),

@@ -55,6 +55,7 @@ COLUMNS = ("source", "stream", "extracted_by", "last_batch_id", "last_loaded_at"
 
 def check(connection: Connection, now: dt.datetime, sources: list[str] | None = None) -> list[StreamFreshness]:
     """Work out every stream's freshness as of `now` and store it."""
+    now = _utc(now)
     ensure_meta(connection)
     previous = {(row.source, row.stream): row for row in read(connection)}
     rows = []
@@ -72,7 +73,7 @@ def check(connection: Connection, now: dt.datetime, sources: list[str] | None = 
 def read(connection: Connection) -> list[StreamFreshness]:
     ensure_meta(connection)
     records = connection.fetchall(f"select {', '.join(COLUMNS)} from meta.source_freshness order by source, stream")
-    return [StreamFreshness(*(_aware(value) for value in record)) for record in records]
+    return [StreamFreshness(*(_utc(value) for value in record)) for record in records]
 
 
 def mark_alerted(connection: Connection, late: list[StreamFreshness], at: dt.datetime) -> None:
@@ -101,13 +102,13 @@ def _freshness(connection: Connection, stream: Stream, schedule: str, late_after
         "where source = :source and stream = :stream and status = :loaded order by updated_at desc limit 1",
         {"source": stream.source, "stream": extracted_by, "loaded": LOADED},
     )
-    batch_id, loaded_at, window_end = (last[0], _aware(last[1]), _aware(last[2])) if last else (None, None, None)
+    batch_id, loaded_at, window_end = (last[0], _utc(last[1]), _utc(last[2])) if last else (None, None, None)
     state = connection.fetchone(
         "select state from meta.extract_state where source = :source and stream = :stream",
         {"source": stream.source, "stream": extracted_by},
     )
     cursor = json.loads(state[0]).get("cursor") if state else None
-    data_until = _aware(dt.datetime.fromisoformat(cursor)) if cursor else window_end
+    data_until = _utc(dt.datetime.fromisoformat(cursor)) if cursor else window_end
     watched_since = previous.watched_since if previous else now
     reference = loaded_at or watched_since
     stale = now - reference > late_after
@@ -133,10 +134,11 @@ def _store(connection: Connection, row: StreamFreshness) -> None:
     )
 
 
-def _aware(value):
-    """Timestamps come back naive from some drivers: they are UTC."""
-    if isinstance(value, dt.datetime) and value.tzinfo is None:
-        return value.replace(tzinfo=dt.UTC)
-    if isinstance(value, dt.datetime):
-        return value.astimezone(dt.UTC)
-    return value
+def _utc(value):
+    """A plain UTC datetime. Some drivers hand back naive UTC; Airflow hands pendulum datetimes,
+    whose differences do not divide by a timedelta."""
+    if not isinstance(value, dt.datetime):
+        return value
+    value = (value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value).astimezone(dt.UTC)
+    return dt.datetime(value.year, value.month, value.day, value.hour, value.minute, value.second,
+                       value.microsecond, tzinfo=dt.UTC)

@@ -7,10 +7,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from airflow.sdk import DAG, CronTriggerTimetable, task
+from airflow.sdk import DAG, task
 
 from pulse.orchestration.cadences import FRESHNESS_CHECK
-from pulse.orchestration.common import START_DATE, WAREHOUSE_POOL, default_args, record_run
+from pulse.orchestration.common import WAREHOUSE_POOL, cron, default_args, record_run
 from pulse.settings import get_settings
 
 DAG_ID = "source_freshness"
@@ -55,9 +55,7 @@ def build_freshness_dag() -> DAG:
     settings = get_settings()
     with DAG(
         dag_id=DAG_ID,
-        schedule=CronTriggerTimetable(FRESHNESS_CHECK, timezone=settings.business_timezone,
-                                      interval=dt.timedelta(hours=1)),
-        start_date=START_DATE,
+        schedule=cron(FRESHNESS_CHECK, dt.timedelta(hours=1)),
         catchup=False,
         max_active_runs=1,
         default_args=default_args(),

@@ -10,10 +10,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from airflow.sdk import DAG, AssetAny, AssetOrTimeSchedule, CronTriggerTimetable, Param, task
+from airflow.sdk import DAG, AssetAny, AssetOrTimeSchedule, Param, task
 
 from pulse.orchestration.cadences import KPI_BUILD_DEADLINE
-from pulse.orchestration.common import START_DATE, WAREHOUSE_POOL, default_args, raw_asset, record_run
+from pulse.orchestration.common import WAREHOUSE_POOL, cron, default_args, raw_asset, record_run
 from pulse.settings import get_settings
 from pulse.sources import all_streams
 
@@ -68,11 +68,9 @@ def build_kpi_dag() -> DAG:
     with DAG(
         dag_id=DAG_ID,
         schedule=AssetOrTimeSchedule(
-            timetable=CronTriggerTimetable(KPI_BUILD_DEADLINE, timezone=settings.business_timezone,
-                                           interval=dt.timedelta(days=1)),
+            timetable=cron(KPI_BUILD_DEADLINE, dt.timedelta(days=1)),
             assets=AssetAny(*assets),
         ),
-        start_date=START_DATE,
         catchup=False,
         max_active_runs=1,
         default_args=default_args(),
