@@ -3,6 +3,8 @@
 # Data stays: the PostgreSQL databases, Redis and the data dir are left as they are.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export PULSE_DATA_DIR=${PULSE_DATA_DIR:-$PWD/data-production}
+pulse_defaults() {  # the data dir `make up` uses, unless the env file names one
+  export PULSE_DATA_DIR=${PULSE_DATA_DIR:-$PWD/data-production}
+}
 source scripts/lib/env.sh
 exec "$PULSE_AIRFLOW_VENV/bin/pulse" services stop

@@ -9,14 +9,28 @@
 # PROFILES=demo`) adds the sandbox sources and the mail sink. `make down` stops everything.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+demo_profile=false
+[[ ",${PULSE_PROFILES:-}," == *,demo,* ]] && demo_profile=true
 # Beside the demo on one machine: its own data dir and ports, unless the env file says otherwise.
-export PULSE_DATA_DIR=${PULSE_DATA_DIR:-$PWD/data-production}
-export AIRFLOW__API__PORT=${AIRFLOW__API__PORT:-8180}
-export SUPERSET_PORT=${SUPERSET_PORT:-8188}
-export AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT=${AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT:-8795}
-export AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT=${AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT:-8796}
-export AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK=True
-export AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_PORT=${AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_PORT:-8974}
+pulse_defaults() {
+  export PULSE_DATA_DIR=${PULSE_DATA_DIR:-$PWD/data-production}
+  export AIRFLOW__API__PORT=${AIRFLOW__API__PORT:-8180}
+  export SUPERSET_PORT=${SUPERSET_PORT:-8188}
+  export AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT=${AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT:-8795}
+  export AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT=${AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT:-8796}
+  export AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK=True
+  export AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_PORT=${AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_PORT:-8974}
+  if $demo_profile; then
+    export PULSE_SANDBOX_BASE_PORT=${PULSE_SANDBOX_BASE_PORT:-8201}
+    # the sandbox's connections reach Airflow through a secrets backend reading the file
+    # scripts/sandbox-serve.sh writes; all mail goes to the local sink
+    export AIRFLOW__SECRETS__BACKEND=airflow.secrets.local_filesystem.LocalFilesystemBackend
+    export AIRFLOW__SECRETS__BACKEND_KWARGS="{\"connections_file_path\": \"$PULSE_DATA_DIR/sandbox/connections.json\"}"
+    export PULSE_SMTP_HOST=127.0.0.1 PULSE_SMTP_PORT=${PULSE_MAILSINK_PORT:-8125}
+    export PULSE_SMTP_STARTTLS=false PULSE_SMTP_SSL=false PULSE_SMTP_USER= PULSE_SMTP_PASSWORD=
+    export SMTP_HOST=127.0.0.1 SMTP_PORT=$PULSE_SMTP_PORT SMTP_STARTTLS=false SMTP_SSL=false SMTP_USER= SMTP_PASSWORD=
+  fi
+}
 source scripts/lib/env.sh
 if ! pulse_production; then
   echo "make up: $PULSE_ENV_FILE must set PULSE_ENV=production (scripts/production-env.sh writes one)" >&2
@@ -46,6 +60,14 @@ wait "$airflow_init" || failed=1
 wait "$superset_init" || failed=1
 [ "$failed" = 0 ] || { echo "make up: initialisation failed (logs in $PULSE_DATA_DIR/logs)" >&2; exit 1; }
 
+if $demo_profile; then
+  start mailsink "tcp://127.0.0.1:$PULSE_SMTP_PORT" scripts/mailsink.sh
+  start sandbox "" scripts/sandbox-serve.sh
+  until [ -s "$PULSE_DATA_DIR/sandbox/connections.json" ]; do
+    "$pulse" services status | grep -q "^sandbox: running" || { "$pulse" services stop sandbox; exit 1; }
+    sleep 1
+  done
+fi
 start airflow-api-server "http://127.0.0.1:$AIRFLOW__API__PORT/api/v2/version" scripts/airflow-api-server.sh
 start airflow-scheduler \
   "http://127.0.0.1:$AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_PORT/health" scripts/airflow-scheduler.sh
@@ -55,10 +77,6 @@ start airflow-worker "tcp://127.0.0.1:$AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT"
 start superset-web "http://127.0.0.1:$SUPERSET_PORT/health" scripts/superset-web.sh
 start superset-worker "" scripts/superset-worker.sh
 start superset-beat "" scripts/superset-beat.sh
-if [[ ",${PULSE_PROFILES:-}," == *,demo,* ]]; then
-  start mailsink "tcp://127.0.0.1:${PULSE_SMTP_PORT:-8025}" scripts/mailsink.sh
-  start sandbox "" scripts/sandbox-serve.sh
-fi
 
 pulse_logged superset-deploy scripts/superset-deploy.sh
 

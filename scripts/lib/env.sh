@@ -1,6 +1,7 @@
 # Shared environment for Pulse's entry-point scripts (sourced, not executed).
-# Everything can be overridden from the environment or from an env file: PULSE_ENV_FILE, default
-# .env at the repository root.
+# Settings come from the environment, then from an env file (PULSE_ENV_FILE, default .env at the
+# repository root) for what the environment leaves unset, then from the defaults here. A caller
+# may define `pulse_defaults` (a shell function) to change defaults: it runs after the env file.
 #
 # Two modes (PULSE_ENV):
 # - demo (default): SQLite metadata, DuckDB warehouse, secrets generated once into data/secrets.
@@ -10,11 +11,23 @@
 PULSE_HOME=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 export PULSE_HOME
 PULSE_ENV_FILE=${PULSE_ENV_FILE:-$PULSE_HOME/.env}
+export PULSE_ENV_FILE
+
+# NAME=value lines of the env file, shell-quoted as in `source`; the environment wins, as in Compose.
+pulse_load_env_file() {  # pulse_load_env_file FILE
+  local line name
+  while IFS= read -r line || [ -n "$line" ]; do
+    [[ $line =~ ^[[:space:]]*(export[[:space:]]+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$ ]] || continue
+    name=${BASH_REMATCH[2]}
+    [ -z "${!name+set}" ] || continue
+    eval "export $name=${BASH_REMATCH[3]}"
+  done < "$1"
+}
 if [ -f "$PULSE_ENV_FILE" ]; then
-  set -a
-  # shellcheck disable=SC1090
-  source "$PULSE_ENV_FILE"
-  set +a
+  pulse_load_env_file "$PULSE_ENV_FILE"
+fi
+if declare -F pulse_defaults >/dev/null; then
+  pulse_defaults
 fi
 export PULSE_ENV=${PULSE_ENV:-demo}
 export PULSE_DATA_DIR=${PULSE_DATA_DIR:-$PULSE_HOME/data}

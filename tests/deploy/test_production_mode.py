@@ -71,6 +71,16 @@ def test_the_demo_generates_its_secrets_once(tmp_path):
     assert first.stdout == second.stdout and len(first.stdout.strip()) >= 32
 
 
+def test_the_environment_wins_over_the_env_file_which_wins_over_the_defaults(tmp_path):
+    """As in Compose (`environment:` over `env_file:`) and pydantic-settings (variables over .env)."""
+    env_file = _env_file(tmp_path, {"SUPERSET_HOST": "'10.0.0.1'  # quoted, with a comment",
+                                    "SUPERSET_PORT": "9001"})
+    env = _clean_environment(tmp_path, env_file, SUPERSET_PORT="9002")
+    result = _bash('pulse_superset_env; echo "$SUPERSET_HOST $SUPERSET_PORT $SUPERSET_WEBDRIVER_BASEURL"', env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["10.0.0.1", "9002", "http://10.0.0.1:9002/"]
+
+
 def test_generated_production_secrets_are_fresh_url_safe_and_well_formed(tmp_path):
     one, two = _generated(tmp_path), _generated(tmp_path)
     assert one["PULSE_ENV"] == "production"
