@@ -35,61 +35,18 @@ def validate_stream(
 ) -> tuple[Verdict, pd.DataFrame]:
     """The verdict and the quarantined rows (QUARANTINE_COLUMNS) of one stream in one batch."""
     started = time.perf_counter()
-    settings = get_settings()
     table = conformed.table
-    frame = gx_frame(stream, table)
     guard = volume.guard(connection, stream, batch, table.num_rows)
-    parameters = _parameters(batch, guard)
-    run = engine.run(suites.load(stream), frame, parameters, batch_id=batch.batch_id)
+    run = engine.run(suites.load(stream), gx_frame(stream, table), _parameters(batch, guard), batch_id=batch.batch_id)
 
     verdict = Verdict(batch_id=batch.batch_id, source=stream.source, stream=stream.name, suite=stream.key,
                       evaluated_rows=table.num_rows, data_docs_path=run.docs_path)
-    where = f"{stream.key} batch {batch.batch_id}"
-    problems: list[dict[str, Any]] = []
-    rows = max(table.num_rows, 1)
-    systemic = settings.validation_systemic_share
-
-    # the contract's type check: one problem per value that did not fit its declared type
-    type_problems = conformed.problems
-    for (column, rule), group in type_problems.groupby(["column", "rule"], sort=True) if len(type_problems) else []:
-        failed = int(group["_row"].nunique())
-        share = failed / rows
-        verdict.results.append({"rule": rule, "level": "row", "expectation": "contract", "column": column,
-                                "success": False, "unexpected_count": failed})
-        if share > systemic and table.num_rows >= settings.validation_systemic_min_rows:
-            verdict.batch_failures.append(
-                f"type_change: {where}: column {column!r}: {failed} of {table.num_rows} rows ({share:.0%}) are not "
-                f"{rule.removeprefix('type:')} (e.g. {_sample(group['bad_value'])}); the source changed the field's type"
-            )
-        problems += [{"_row": int(r), "rule": rule, "column": column, "bad_value": v}
-                     for r, v in zip(group["_row"], group["bad_value"], strict=True)]
-    checked_types = set(type_problems["column"]) if len(type_problems) else set()
-    for f in stream.fields:
-        if f.name not in checked_types:
-            verdict.results.append({"rule": f"type:{f.type}", "level": "row", "expectation": "contract",
-                                    "column": f.name, "success": True, "unexpected_count": 0})
-
+    judge = _Judge(f"{stream.key} batch {batch.batch_id}", table.num_rows, verdict)
+    judge.contract_types(stream, conformed.problems)
     for outcome in run.outcomes:
-        verdict.results.append(_summary(outcome))
-        if outcome.success:
-            continue
-        if outcome.error:
-            verdict.batch_failures.append(
-                f"{outcome.rule}: {where}: {outcome.expectation} on {outcome.column!r} could not be evaluated: "
-                f"{outcome.error}")
-        elif outcome.level == suites.BATCH:
-            verdict.batch_failures.append(_batch_message(outcome, where, guard))
-        else:
-            failed = len({row for row, _ in outcome.unexpected}) or outcome.unexpected_count
-            if failed / rows > systemic and table.num_rows >= settings.validation_systemic_min_rows:
-                verdict.batch_failures.append(
-                    f"{outcome.rule}: {where}: {failed} of {table.num_rows} rows ({failed / rows:.0%}) fail "
-                    f"{outcome.expectation} on {outcome.column!r} (e.g. {_sample(v for _, v in outcome.unexpected)}); "
-                    f"too many to quarantine: the source changed")
-            problems += [{"_row": row, "rule": outcome.rule, "column": outcome.column, "bad_value": _show(value)}
-                         for row, value in outcome.unexpected]
+        judge.expectation(outcome, guard)
 
-    quarantined = pd.DataFrame(problems, columns=["_row", "rule", "column", "bad_value"])
+    quarantined = pd.DataFrame(judge.problems, columns=["_row", "rule", "column", "bad_value"])
     quarantined = quarantined.drop_duplicates().sort_values(["_row", "rule", "column"], kind="stable")
     verdict.failed_rows = int(quarantined["_row"].nunique())
     verdict.expectations = len(verdict.results)
@@ -99,8 +56,61 @@ def validate_stream(
     verdict.run_seconds = round(time.perf_counter() - started, 4)
     verdict.volume = guard.describe()
     if verdict.batch_failures:
-        log.warning("%s: batch blocked: %s", where, " | ".join(verdict.batch_failures))
+        log.warning("%s: batch blocked: %s", judge.where, " | ".join(verdict.batch_failures))
     return verdict, _with_records(quarantined, records)
+
+
+class _Judge:
+    """Turns check results into quarantined values and batch failures for one stream's batch."""
+
+    def __init__(self, where: str, rows: int, verdict: Verdict):
+        self.where, self.rows, self.verdict = where, rows, verdict
+        self.problems: list[dict[str, Any]] = []
+
+    def systemic(self, failed: int) -> bool:
+        """A row rule failing for most of a sizeable batch means the source changed, not a few rows."""
+        settings = get_settings()
+        return (failed / max(self.rows, 1) > settings.validation_systemic_share
+                and self.rows >= settings.validation_systemic_min_rows)
+
+    def contract_types(self, stream: Stream, type_problems: pd.DataFrame) -> None:
+        """The contract's type check (`conform`): one problem per value that did not fit its type."""
+        failing = set()
+        for (column, rule), group in type_problems.groupby(["column", "rule"], sort=True) if len(type_problems) else []:
+            failing.add(column)
+            failed = int(group["_row"].nunique())
+            self.verdict.results.append({"rule": rule, "level": suites.ROW, "expectation": "contract",
+                                         "column": column, "success": False, "unexpected_count": failed})
+            if self.systemic(failed):
+                self.verdict.batch_failures.append(
+                    f"type_change: {self.where}: column {column!r}: {failed} of {self.rows} rows "
+                    f"({failed / self.rows:.0%}) are not {rule.removeprefix('type:')} (e.g. "
+                    f"{_sample(group['bad_value'])}); the source changed the field's type")
+            self.problems += [{"_row": int(r), "rule": rule, "column": column, "bad_value": v}
+                              for r, v in zip(group["_row"], group["bad_value"], strict=True)]
+        self.verdict.results += [{"rule": f"type:{f.type}", "level": suites.ROW, "expectation": "contract",
+                                  "column": f.name, "success": True, "unexpected_count": 0}
+                                 for f in stream.fields if f.name not in failing]
+
+    def expectation(self, outcome: engine.Outcome, guard: volume.VolumeGuard) -> None:
+        self.verdict.results.append(_summary(outcome))
+        if outcome.success:
+            return
+        if outcome.error:  # nothing loads unchecked
+            self.verdict.batch_failures.append(
+                f"{outcome.rule}: {self.where}: {outcome.expectation} on {outcome.column!r} could not be "
+                f"evaluated: {outcome.error}")
+        elif outcome.level == suites.BATCH:
+            self.verdict.batch_failures.append(_batch_message(outcome, self.where, guard))
+        else:
+            failed = len({row for row, _ in outcome.unexpected}) or outcome.unexpected_count
+            if self.systemic(failed):
+                self.verdict.batch_failures.append(
+                    f"{outcome.rule}: {self.where}: {failed} of {self.rows} rows ({failed / self.rows:.0%}) fail "
+                    f"{outcome.expectation} on {outcome.column!r} (e.g. {_sample(v for _, v in outcome.unexpected)});"
+                    f" too many to quarantine: the source changed")
+            self.problems += [{"_row": row, "rule": outcome.rule, "column": outcome.column, "bad_value": _show(value)}
+                              for row, value in outcome.unexpected]
 
 
 def validate_unconformable(stream: Stream, records: pd.DataFrame | None, batch: LandingBatch,
