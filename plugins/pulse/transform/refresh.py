@@ -63,13 +63,6 @@ REFRESH_TABLES_DDL = """
 """
 
 
-# The columns the data-health dashboard reads (docs/data-contracts.md section 5); the KPI layer
-# reads `source` and `stale`.
-SOURCE_FRESHNESS_DDL = """
-    source text, stream text, last_loaded_at timestamptz, data_until timestamptz, lag_hours double precision,
-    max_lag_hours double precision, stale boolean, checked_at timestamptz
-"""
-
 # The summary's weather: a change worse than this (relative) clouds a KPI on target and storms one
 # without a target.
 SUMMARY_TOLERANCE = 0.05
@@ -148,8 +141,6 @@ def _run(connection: Connection, models: dict[str, Model], order: list[Model], r
     seeds.build_calendar(connection, calendar, through)
     seeds.build_registry(connection, registry)
     seeds.build_kpi_sources(connection, registry)
-    # written by the pipeline's freshness check; the summary marks KPIs of late sources stale
-    connection.execute(f"create table if not exists meta.source_freshness ({SOURCE_FRESHNESS_DDL})")
 
     built: dict[str, Built] = {}
     upstream = [model for model in order if model.layer != "kpi"]
