@@ -44,10 +44,13 @@ def project(root: Path, **models: str) -> Path:
 
 
 def registry() -> Registry:
-    revenue = Kpi(id="revenue", ref="22", title="Revenue", area="transactions", dashboard="transactions", kind="sum",
-                  unit="eur", better="higher", sources=("SHOP",), definition="toy", grains=("day", "month"),
-                  slices=("order_channel",))
-    return Registry((revenue,), {"order_channel": Slice("order_channel", "toy", "(not set)")}, (), {})
+    def kpi(kpi_id: str, kind: str) -> Kpi:
+        return Kpi(id=kpi_id, ref="22", title=kpi_id, area="transactions", dashboard="transactions", kind=kind,
+                   unit="eur", better="higher", sources=("SHOP",), definition="toy", grains=("day", "month"),
+                   slices=("order_channel",))
+
+    return Registry((kpi("revenue", "sum"), kpi("orders", "count")),
+                    {"order_channel": Slice("order_channel", "toy", "(not set)")}, (), {})
 
 
 def render_all(root: Path, dialect: str = "duckdb") -> dict:
@@ -88,7 +91,7 @@ def test_an_inconsistent_project_is_refused_with_the_model_named(tmp_path, model
         run_order(found)
 
 
-def test_a_failed_refresh_changes_nothing_and_is_recorded(tmp_path, monkeypatch):
+def toy_warehouse(tmp_path: Path, monkeypatch) -> Warehouse:
     monkeypatch.setattr(refresh_module, "find_stream", lambda key: ORDERS)
     warehouse = Warehouse(f"duckdb:///{tmp_path}/warehouse.duckdb")
     rows = pd.DataFrame({"order_id": [1, 2], "placed_at": ["2026-03-02T10:00:00Z", "2026-03-03T10:00:00Z"],
@@ -96,6 +99,30 @@ def test_a_failed_refresh_changes_nothing_and_is_recorded(tmp_path, monkeypatch)
     with warehouse.connect() as connection:
         ensure_meta(connection)
         merge(connection, ORDERS, conform(ORDERS, rows).table, "batch-1")
+    return warehouse
+
+
+def test_a_new_kpi_gets_every_period_at_the_next_daily_refresh(tmp_path, monkeypatch):
+    warehouse = toy_warehouse(tmp_path, monkeypatch)
+    models = {"staging/stg_toy__orders": STAGING, "marts/fct_orders": FACT, "kpi/values/revenue": REVENUE}
+    through = dt.date(2026, 3, 20)  # both orders are older than the lookback window
+    refresh_module.refresh_kpis(warehouse=warehouse, through=through, sql_dir=project(tmp_path / "a", **models),
+                                registry=registry())
+    models["kpi/values/orders"] = "{{ kpi_values(numerator=part(ref('fct_orders'), 'placed_day')) }}"
+    second = refresh_module.refresh_kpis(warehouse=warehouse, through=through,
+                                         sql_dir=project(tmp_path / "b", **models), registry=registry())
+    assert second.mode == "full"
+    with warehouse.connect() as connection:
+        counts = connection.fetchall("select period_start, value from kpi.kpi_values where kpi_id = 'orders' "
+                                     "and grain = 'day' and slice_name = 'all' and value > 0 order by 1")
+    assert counts == [(dt.date(2026, 3, 2), 1.0), (dt.date(2026, 3, 3), 1.0)]
+    third = refresh_module.refresh_kpis(warehouse=warehouse, through=through,
+                                        sql_dir=project(tmp_path / "c", **models), registry=registry())
+    assert third.mode == "incremental"
+
+
+def test_a_failed_refresh_changes_nothing_and_is_recorded(tmp_path, monkeypatch):
+    warehouse = toy_warehouse(tmp_path, monkeypatch)
     good = project(tmp_path / "good", **{"staging/stg_toy__orders": STAGING, "marts/fct_orders": FACT,
                                          "kpi/values/revenue": REVENUE})
     first = refresh_module.refresh_kpis(warehouse=warehouse, through=dt.date(2026, 3, 3), sql_dir=good,

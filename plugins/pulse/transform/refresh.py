@@ -11,6 +11,7 @@ readers see the old KPI layer or the new one, never a mix. On DuckDB readers use
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 import time
 import uuid
@@ -25,6 +26,7 @@ from pulse.transform import seeds
 from pulse.transform.materialize import Built, build, ensure_kpi_values
 from pulse.transform.project import (
     INCREMENTAL_DAYS,
+    INCREMENTAL_PERIODS,
     KPI_VALUES,
     SQL_DIR,
     Model,
@@ -55,6 +57,8 @@ REFRESHES_DDL = """
     kpi_values_rows bigint,
     error text
 """
+MODELS_DDL = "model text not null primary key, sql_hash text not null"
+REFRESH_LOCK = 7_301_786  # PostgreSQL advisory lock held by a refresh's transaction
 REFRESH_TABLES_DDL = """
     refresh_id text not null,
     table_name text not null,
@@ -135,8 +139,12 @@ def refresh_kpis(*, warehouse: Warehouse | None = None, full: bool = False, thro
 def _run(connection: Connection, models: dict[str, Model], order: list[Model], rendered: dict[str, str], *,
          refresh_id: str, full: bool, through: dt.date, calendar: BusinessCalendar, registry: Registry,
          settings: Settings, started: float, started_at: dt.datetime) -> RefreshResult:
+    if connection.dialect == "postgres":
+        # one refresh at a time: two would delete and insert the same KPI rows
+        connection.execute(f"select pg_advisory_xact_lock({REFRESH_LOCK})")
     previous = _previous_refresh(connection)
-    incremental = not full and previous is not None and previous[0] <= through
+    changed_models = _changed_kpi_models(connection, order, rendered)
+    incremental = not full and previous is not None and previous[0] <= through and not changed_models
     _ensure_sources(connection, order)
     seeds.build_calendar(connection, calendar, through)
     seeds.build_registry(connection, registry)
@@ -175,6 +183,7 @@ def _run(connection: Connection, models: dict[str, Model], order: list[Model], r
         row_counts=row_counts,
     )
     _record(connection, result, started_at, scope)
+    _record_model_versions(connection, order, rendered)
     return result
 
 
@@ -227,6 +236,26 @@ def _previous_refresh(connection: Connection) -> tuple[dt.date, dt.date] | None:
     if row is None or not connection.table_exists("kpi.kpi_values"):
         return None
     return row[0], row[1]
+
+
+def _model_versions(order: list[Model], rendered: dict[str, str]) -> dict[str, str]:
+    """A hash of the SQL of each KPI model that is refreshed per period: a new or changed one needs
+    every period, not those of the lookback window."""
+    return {model.name: hashlib.sha256(rendered[model.name].encode()).hexdigest() for model in order
+            if model.materialization in (KPI_VALUES, INCREMENTAL_PERIODS)}
+
+
+def _changed_kpi_models(connection: Connection, order: list[Model], rendered: dict[str, str]) -> list[str]:
+    connection.execute(f"create table if not exists meta.kpi_models ({MODELS_DDL})")
+    stored = dict(connection.fetchall("select model, sql_hash from meta.kpi_models"))
+    return sorted(name for name, digest in _model_versions(order, rendered).items() if stored.get(name) != digest)
+
+
+def _record_model_versions(connection: Connection, order: list[Model], rendered: dict[str, str]) -> None:
+    connection.execute("delete from meta.kpi_models")
+    for name, digest in sorted(_model_versions(order, rendered).items()):
+        connection.execute("insert into meta.kpi_models (model, sql_hash) values (:model, :digest)",
+                           {"model": name, "digest": digest})
 
 
 def _drop_orphan_values(connection: Connection, kpi_ids: list[str]) -> None:
