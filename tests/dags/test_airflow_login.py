@@ -47,7 +47,8 @@ def test_the_rest_api_answers_nobody_without_a_login(api_server):
     for path in ("/api/v2/dags", "/api/v2/dags/extract_shop/dagRuns", "/api/v2/connections", "/api/v2/variables"):
         assert httpx.get(url + path).status_code == 401, path
     assert httpx.post(f"{url}/api/v2/dags/extract_shop/dagRuns", json={"logical_date": None}).status_code == 401
-    assert httpx.get(f"{url}/api/v2/dags", headers={"Authorization": "Bearer forged.token.value"}).status_code == 401
+    forged = httpx.get(f"{url}/api/v2/dags", headers={"Authorization": "Bearer forged.token.value"})
+    assert forged.status_code in {401, 403}
 
 
 def test_a_wrong_password_gets_no_token_and_the_right_one_does(api_server):

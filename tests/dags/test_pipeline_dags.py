@@ -16,11 +16,11 @@ import duckdb
 import pandas as pd
 import pytest
 from dags.airflow_harness import asset_events, loaded_rows, run_dag, serve_sandbox, table, use_pipeline
-from sandbox.fixtures.sandbox_runs import small_world
 
 from pulse.mailsink import MailSink
 from pulse.sandbox.shopdb import SHOP_TABLES
 from pulse.sources import SOURCES, source_class
+from sandbox.fixtures.sandbox_runs import small_world
 from support.ga4_world import ga_sessions
 
 pytestmark = [pytest.mark.airflow, pytest.mark.slow]

@@ -162,15 +162,17 @@ def airflow_environment(settings: Settings) -> dict[str, str]:
 
     endpoints = json.loads((sandbox_dir(settings) / "endpoints.json").read_text())
     values = sandbox_connections(settings.data_dir, endpoints, shop_database(settings))
-    values.setdefault("AIRFLOW__CORE__PARALLELISM", os.environ.get("AIRFLOW__CORE__PARALLELISM", "4"))
+    values.setdefault("AIRFLOW__CORE__PARALLELISM", os.environ.get("AIRFLOW__CORE__PARALLELISM", "3"))
     for key in ("SQL_ALCHEMY_CONNECT_ARGS", "SQL_ALCHEMY_CONNECT_ARGS_ASYNC"):
         values.setdefault(f"AIRFLOW__DATABASE__{key}", os.environ.get(f"AIRFLOW__DATABASE__{key}")
                           or f"{__name__}.SQLITE_CONNECT_ARGS")
     # The DAG files import every connector: parse them every 5 minutes, not every 30 seconds, and
     # give a busy small machine minutes, not 30 seconds, before a slow import counts as broken
     # (a DAG whose file timed out disappears from the UI and the API).
+    # Workers talk to the API server, which waits for SQLite: give them as long as SQLite waits.
     for key, value in {"DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "300", "CORE__DAGBAG_IMPORT_TIMEOUT": "600",
-                       "DAG_PROCESSOR__DAG_FILE_PROCESSOR_TIMEOUT": "900"}.items():
+                       "DAG_PROCESSOR__DAG_FILE_PROCESSOR_TIMEOUT": "900",
+                       "WORKERS__EXECUTION_API_TIMEOUT": "120"}.items():
         values.setdefault(f"AIRFLOW__{key}", os.environ.get(f"AIRFLOW__{key}", value))
     return values
 
