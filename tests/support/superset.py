@@ -75,8 +75,8 @@ def superset_env(data_dir: Path, port: int) -> dict[str, str]:
         "SUPERSET_REPORTS_PASSWORD": secrets.token_urlsafe(16),
         "SUPERSET_HOST": "127.0.0.1",
         "SUPERSET_PORT": str(port),
-        "SUPERSET_WEB_WORKERS": "1",
-        "SUPERSET_WEB_THREADS": "8",
+        "SUPERSET_WEB_WORKERS": "2",
+        "SUPERSET_WEB_THREADS": "4",
         "SUPERSET_LOG_LEVEL": "WARNING",
     })
     return env
@@ -114,6 +114,10 @@ def _initialise(data_dir: Path, env: dict[str, str]) -> None:
         log = data_dir / "logs" / "superset-init.log"
         raise RuntimeError(f"superset-init.sh failed ({init.returncode}):\n{init.stdout}\n{init.stderr}\n"
                            f"{log.read_text() if log.exists() else ''}")
+    if not database.exists():
+        raise RuntimeError(f"superset-init.sh did not write {database}: does the repository's .env set "
+                           "PULSE_DATA_DIR or SUPERSET_DATABASE_URI? (scripts/lib/env.sh lets .env override "
+                           "the environment)")
     staging = template.with_name(f"{template.name}.{os.getpid()}.tmp")
     staging.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(database, staging / "superset.db")
