@@ -19,7 +19,7 @@ from pulse.superset.bundle import ASSETS_DIR, METADATA_FILE, dump_yaml, read_bun
 from pulse.superset.client import rison
 from pulse.superset.environment import URI_PLACEHOLDER, DeployEnvironment
 from pulse.superset.normalize import normalize_export
-from support.kpi_warehouse import build_kpi_warehouse, make_fixture
+from support.kpi_warehouse import build_kpi_warehouse, make_fixture, read_fixture
 
 REGISTRY = load_registry()
 COMMITTED = read_bundle(ASSETS_DIR)
@@ -209,6 +209,9 @@ def test_virtual_datasets_run_on_both_engines_and_the_board_shows_the_summary(en
     url = context.__enter__() if context else f"duckdb:///{tmp_path / 'pulse.duckdb'}"
     try:
         build_kpi_warehouse(url, fixture)
+        back = read_fixture(url)  # what the end-to-end tests use on the real pipeline's output
+        assert (len(back.rows), len(back.summary), back.resellers) == (
+            len(fixture.rows), len(fixture.summary), tuple(sorted(fixture.resellers)))
         with Warehouse(url).connect() as connection:
             for dataset in datasets:
                 if dataset.sql:

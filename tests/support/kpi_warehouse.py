@@ -227,6 +227,22 @@ def _insert(connection, table: str, rows: list[dict[str, Any]]) -> None:
                                [tuple(row[c] for c in columns) for row in rows])
 
 
+def read_fixture(url: str) -> KpiFixture:
+    """A KpiFixture read back from a warehouse's KPI layer, so that the dashboard tests' expectations
+    can run on the real pipeline's output instead of `make_fixture()`'s rows."""
+    kpi_columns = ["period_start", "grain", "kpi_id", "slice_name", "slice_value", "numerator", "denominator", "value"]
+    summary_columns = ["kpi_id", "grain", "period_start", "value", "previous_value", "change", "target", "vs_target",
+                       "better", "status", "stale", "title", "unit", "dashboard"]
+    with Warehouse(url).connect() as connection:
+        rows = [dict(zip(kpi_columns, row, strict=True))
+                for row in connection.fetchall(f"select {', '.join(kpi_columns)} from kpi.kpi_values")]
+        summary = [dict(zip(summary_columns, row, strict=True))
+                   for row in connection.fetchall(f"select {', '.join(summary_columns)} from kpi.kpi_summary")]
+    resellers = tuple(sorted({row["slice_value"] for row in rows if row["slice_name"] == "reseller"}))
+    end = max((row["period_start"] for row in rows if row["grain"] == "day"), default=dt.date.today())
+    return KpiFixture(end=end, rows=rows, summary=summary, resellers=resellers)
+
+
 def build_kpi_warehouse(url: str, fixture: KpiFixture) -> None:
     """Create the served schemas at `url` (a DuckDB file or a PostgreSQL database) and fill them."""
     with Warehouse(url).connect() as connection:
