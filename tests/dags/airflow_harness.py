@@ -76,7 +76,10 @@ def serve_sandbox(world: World, directory: Path, *, only: tuple[str, ...] | None
 def use_pipeline(monkeypatch, data_dir: Path, sandbox: Sandbox, **settings: str) -> Warehouse:
     """The pipeline's data (landing, warehouse) under `data_dir`, the sources' connections in the
     environment as the demo sets them, fast HTTP retries, no Data Docs."""
+    # SMTP to a port nothing listens on, unless the test brings its sink: a failing task in a test
+    # must never mail a demo's sink or a real server
     values = {"PULSE_DATA_DIR": str(data_dir), "PULSE_DROPS_DIR": str(sandbox.drops_dir),
+              "PULSE_SMTP_HOST": "127.0.0.1", "PULSE_SMTP_PORT": "9",
               "PULSE_HTTP_BACKOFF_SECONDS": "0.01", "PULSE_HTTP_MAX_ATTEMPTS": "2",
               "PULSE_HTTP_TIMEOUT_SECONDS": "10", "PULSE_DATA_DOCS_ENABLED": "false",
               **sandbox.connections(), **settings}
