@@ -127,6 +127,9 @@ def _initialise(data_dir: Path, env: dict[str, str]) -> None:
         staging.rename(template)
     except OSError:  # another session stored it first
         shutil.rmtree(staging, ignore_errors=True)
+    for stale in template.parent.glob("superset-metadata-*"):
+        if stale != template and not stale.name.endswith(".tmp"):
+            shutil.rmtree(stale, ignore_errors=True)  # made for inputs that have changed since
 
 
 @contextmanager
