@@ -11,9 +11,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 demo_profile=false
 [[ ",${PULSE_PROFILES:-}," == *,demo,* ]] && demo_profile=true
-# Beside the demo on one machine: its own data dir and ports, unless the env file says otherwise.
+# Beside the demo on one machine: its own ports (and data dir: env.sh), unless the env file says otherwise.
 pulse_defaults() {
-  export PULSE_DATA_DIR=${PULSE_DATA_DIR:-$PWD/data-production}
   export AIRFLOW__API__PORT=${AIRFLOW__API__PORT:-8180}
   export SUPERSET_PORT=${SUPERSET_PORT:-8188}
   export AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT=${AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT:-8795}

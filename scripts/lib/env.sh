@@ -1,7 +1,8 @@
 # Shared environment for Pulse's entry-point scripts (sourced, not executed).
 # Settings come from the environment, then from an env file (PULSE_ENV_FILE, default .env at the
 # repository root) for what the environment leaves unset, then from the defaults here. A caller
-# may define `pulse_defaults` (a shell function) to change defaults: it runs after the env file.
+# may define `pulse_defaults` (a shell function) to change defaults: it runs after the env file,
+# once PULSE_ENV and PULSE_DATA_DIR are known.
 #
 # Two modes (PULSE_ENV):
 # - demo (default): SQLite metadata, DuckDB warehouse, secrets generated once into data/secrets.
@@ -26,11 +27,16 @@ pulse_load_env_file() {  # pulse_load_env_file FILE
 if [ -f "$PULSE_ENV_FILE" ]; then
   pulse_load_env_file "$PULSE_ENV_FILE"
 fi
+export PULSE_ENV=${PULSE_ENV:-demo}
+# production mode keeps out of the demo's data on a shared machine
+if [ "$PULSE_ENV" = production ]; then
+  export PULSE_DATA_DIR=${PULSE_DATA_DIR:-$PULSE_HOME/data-production}
+else
+  export PULSE_DATA_DIR=${PULSE_DATA_DIR:-$PULSE_HOME/data}
+fi
 if declare -F pulse_defaults >/dev/null; then
   pulse_defaults
 fi
-export PULSE_ENV=${PULSE_ENV:-demo}
-export PULSE_DATA_DIR=${PULSE_DATA_DIR:-$PULSE_HOME/data}
 export PULSE_AIRFLOW_VENV=${PULSE_AIRFLOW_VENV:-$PULSE_HOME/.venv/airflow}
 export PULSE_SUPERSET_VENV=${PULSE_SUPERSET_VENV:-$PULSE_HOME/.venv/superset}
 mkdir -p "$PULSE_DATA_DIR"/{logs,run,secrets}
