@@ -41,6 +41,11 @@ test: runtimes  ## run the whole test suite (CI=true: no test may be skipped)
 lint: runtimes  ## ruff
 	@$(AIRFLOW_VENV)/bin/ruff check plugins dags tests
 
+# --- benchmarks (docs/benchmarks.md) ---------------------------------------------------------
+.PHONY: bench
+bench: runtimes  ## benchmarks -> bench/results/latest.json, docs/benchmarks.md (QUICK=1: minutes, checks the harness)
+	@$(AIRFLOW_VENV)/bin/pulse bench $(if $(QUICK),--quick)
+
 # --- production mode on this machine (docs/deploy.md; containers: docker-compose.yml) ---------
 .PHONY: up down
 up: runtimes  ## production-mode stack on local PostgreSQL + Redis (PULSE_ENV=production in .env); PROFILES=demo adds the sandbox

@@ -20,6 +20,7 @@ COMMANDS: dict[str, str] = {
     "validation": "pulse.validation.cli:validation",
     "datadocs": "pulse.validation.cli:datadocs",
     "demo": "pulse.orchestration.demo:demo",
+    "bench": "pulse.bench.cli:bench",
 }
 
 

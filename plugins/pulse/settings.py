@@ -95,6 +95,10 @@ class Settings(BaseSettings):
     sandbox_days: int = 120
     sandbox_base_port: int = 8101  # `pulse sandbox serve`: one port per source API from here
 
+    # --- benchmarks (`make bench`, pulse.bench) ----------------------------------------------
+    # a PostgreSQL account allowed to create databases: the bench makes its own and drops them
+    bench_postgres_url: str = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
     @field_validator("office_hours")
     @classmethod
     def _check_office_hours(cls, value: str) -> str:
