@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from support.services import IN_CI
+
+# Data Docs pages cost seconds per validated batch; tests/validation/test_datadocs.py turns them on
+os.environ.setdefault("PULSE_DATA_DOCS_ENABLED", "false")
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -138,7 +138,7 @@ def test_deals_load_resume_and_rerun(server, warehouse):
     assert values(loaded["pulse_quote_id"]) == values(world["quote_id"])
     assert values(loaded["hs_lastmodifieddate"]) == values(world["updated_at"])
     stage = ["closedwon" if pd.notna(r.closedwon_at) else "closedlost" if pd.notna(r.closedlost_at)
-             else "contractsent" if pd.notna(r.contractsent_at) else "qualifiedtobuy" for r in world.itertuples()]
+             else "contractsent" if pd.notna(r.contractsent_at) else "appointmentscheduled" for r in world.itertuples()]
     assert loaded["dealstage"].tolist() == stage
     assert_rerun_is_identical(source, DEALS, warehouse, server.clock)
 

@@ -182,8 +182,8 @@ def _show(value: object) -> str:
 
 def _null(values: pd.Series) -> pd.Series:
     """Missing values: None/NaN/NaT and empty strings (CSV and JSON sources write both)."""
-    empty = values.map(lambda v: isinstance(v, str) and v.strip() == "")
-    return values.isna() | empty
+    empty = values.map(lambda v: isinstance(v, str) and v.strip() == "").astype(bool)
+    return values.isna().astype(bool) | empty
 
 
 def _cast(values: pd.Series, f: Field) -> tuple[pa.Array, pd.Series]:

@@ -159,7 +159,7 @@ def _contacts(world: pd.DataFrame) -> pd.DataFrame:
 
 
 def _deals(world: pd.DataFrame) -> pd.DataFrame:
-    stage = pd.Series("qualifiedtobuy", index=world.index, dtype="object")  # a quote was requested
+    stage = pd.Series("appointmentscheduled", index=world.index, dtype="object")  # a quote was requested
     stage = stage.where(world["contractsent_at"].isna(), "contractsent")  # the quote was issued
     stage = stage.where(world["closedlost_at"].isna(), "closedlost")
     stage = stage.where(world["closedwon_at"].isna(), "closedwon")
