@@ -25,8 +25,8 @@ import click
 
 from pulse.settings import Settings, get_settings
 
-SANDBOX, MAILSINK, AIRFLOW, SUPERSET = "sandbox", "mailsink", "airflow", "superset"
-SERVICES = (SANDBOX, MAILSINK, AIRFLOW, SUPERSET)
+SANDBOX, MAILSINK, DATADOCS, AIRFLOW, SUPERSET = "sandbox", "mailsink", "datadocs", "airflow", "superset"
+SERVICES = (SANDBOX, MAILSINK, DATADOCS, AIRFLOW, SUPERSET)
 
 # The demo's Airflow keeps its metadata in SQLite, where every component writes: wait up to a
 # minute for the file lock instead of pysqlite's 5 seconds, which a busy small machine exceeds.
@@ -119,7 +119,8 @@ def write_company_systems(settings: Settings) -> str:
         partial.replace(target)
         _mark_prepared(settings, shop_database=str(target))
         Progress.say(f"shop database: {sum(counts.values()):,} rows in {len(counts)} tables")
-    files = write_drops(world, settings.drops_dir)
+    # as of the real now: the partners deliver the last day's files the next morning
+    files = write_drops(world, settings.drops_dir, clock=dt.datetime.now(dt.UTC))
     _mark_prepared(settings, drops=str(settings.drops_dir))
     return f"{len(files)} CSV files under {settings.drops_dir}"
 
@@ -153,6 +154,15 @@ def start_mailsink(settings: Settings) -> str:
     _manager().start(MAILSINK, [str(settings.home / "scripts" / "mailsink.sh")],
                      health=f"tcp://127.0.0.1:{settings.smtp_port}", cwd=settings.home)
     return f"SMTP on 127.0.0.1:{settings.smtp_port}, messages in {settings.data_dir / 'mail'}"
+
+
+def start_datadocs(settings: Settings) -> str:
+    from urllib.parse import urlsplit
+
+    url = urlsplit(settings.data_docs_url)
+    _manager().start(DATADOCS, [_pulse(), "datadocs", "serve", "--host", "127.0.0.1"],
+                     health=f"tcp://127.0.0.1:{url.port or 8090}", cwd=settings.home)
+    return f"GX Data Docs at {settings.data_docs_url}"
 
 
 def airflow_environment(settings: Settings) -> dict[str, str]:
@@ -298,11 +308,12 @@ def demo() -> None:
 def start() -> None:
     """Company, sources, Airflow, the pipeline through DAG runs, Superset. Idempotent."""
     settings = get_settings()
-    progress = Progress(8)
+    progress = Progress(9)
     progress.run("sample company", lambda: generate_company(settings))
     progress.run("shop database and CSV drops", lambda: write_company_systems(settings))
     progress.run("sandbox source APIs", lambda: start_sandbox(settings))
     progress.run("mail sink", lambda: start_mailsink(settings))
+    progress.run("GX Data Docs server", lambda: start_datadocs(settings))
     progress.run("Airflow", lambda: start_airflow(settings))
     progress.run("pipeline: backfill through Airflow DAG runs, then the KPI build", lambda: run_pipeline(settings))
     progress.run("Superset", lambda: start_superset(settings))
@@ -321,6 +332,7 @@ Pulse is running ({seconds / 60:.1f} min).
   DEMO ONLY: these passwords were generated for this machine ({secrets}), and both UIs listen
   on 127.0.0.1 only. Never reuse them; production logins come from your identity provider.
 
+  data docs (GX)          {settings.data_docs_url}
   mail (alerts, reports)  {settings.data_dir / 'mail'}   (local SMTP sink, 127.0.0.1:{settings.smtp_port})
   logs                    {settings.data_dir / 'logs'}   (Airflow task logs: {settings.data_dir / 'airflow' / 'logs'})
   data                    warehouse {settings.warehouse_url_resolved}
