@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from datetime import timedelta
+from email.mime.application import MIMEApplication
+from email.mime.multipart import MIMEMultipart
 from pathlib import Path
+from typing import Any
 
 from celery.schedules import crontab
 from superset.tasks.types import FixedExecutor
@@ -94,9 +98,17 @@ if REDIS_URL:
     EXPLORE_FORM_DATA_CACHE_CONFIG = {**_cache, "CACHE_KEY_PREFIX": "pulse_explore_"}
 
 
+# Superset's scheduler works out when beat triggered it from the task's expiry minus this
+# (celery/celery#6974), so the beat entry below must expire exactly this long after its tick.
+CELERY_BEAT_SCHEDULER_EXPIRES = timedelta(weeks=1)
+
+
 class CeleryConfig:
     broker_url = _env("SUPERSET_CELERY_BROKER_URL", REDIS_URL or "redis://127.0.0.1:6379/1")
     result_backend = _env("SUPERSET_CELERY_RESULT_BACKEND", REDIS_URL or "redis://127.0.0.1:6379/1")
+    # One queue per Superset: two deployments (or a test beside the demo) sharing a Redis must not
+    # run each other's report ids against their own metadata.
+    task_default_queue = _env("SUPERSET_CELERY_QUEUE", "pulse_superset")
     imports = ("superset.sql_lab", "superset.tasks.scheduler", "superset.tasks.cache")
     worker_prefetch_multiplier = 1
     task_acks_late = False
@@ -105,7 +117,7 @@ class CeleryConfig:
         "reports.scheduler": {
             "task": "reports.scheduler",
             "schedule": crontab(minute="*", hour="*"),
-            "options": {"expires": int(timedelta(seconds=60).total_seconds())},
+            "options": {"expires": int(CELERY_BEAT_SCHEDULER_EXPIRES.total_seconds())},
         },
         "reports.prune_log": {"task": "reports.prune_log", "schedule": crontab(minute=0, hour=0)},
     }
@@ -114,21 +126,52 @@ class CeleryConfig:
 CELERY_CONFIG = CeleryConfig
 
 # --- Alerts & Reports ----------------------------------------------------------------------
+# Schedules and alerts are superset_assets/reports/, applied by `pulse superset sync`; the Celery
+# worker (scripts/superset-worker.sh) runs them when beat (scripts/superset-beat.sh) says so.
 # Reports render as a fixed service account, whatever user created the schedule.
 ALERT_REPORTS_SERVICE_USER = _env("SUPERSET_REPORTS_USER", "pulse_reports")
 ALERT_REPORTS_EXECUTORS = [FixedExecutor(ALERT_REPORTS_SERVICE_USER)]
 ALERT_REPORTS_NOTIFICATION_DRY_RUN = _flag("SUPERSET_REPORTS_DRY_RUN", False)
-EMAIL_REPORTS_SUBJECT_PREFIX = _env("SUPERSET_REPORTS_SUBJECT_PREFIX", "[Pulse] ")
 ALERT_REPORTS_WORKING_TIME_OUT_KILL = True
+EMAIL_REPORTS_SUBJECT_PREFIX = _env("SUPERSET_REPORTS_SUBJECT_PREFIX", "[Pulse]")  # "<prefix> <subject>"
+EMAIL_REPORTS_CTA = "Open in Pulse"
 
-SMTP_HOST = _env("SMTP_HOST", "127.0.0.1")
-SMTP_PORT = int(_env("SMTP_PORT", "8025"))
-SMTP_STARTTLS = _flag("SMTP_STARTTLS", False)
-SMTP_SSL = _flag("SMTP_SSL", False)
-SMTP_USER = _env("SMTP_USER")
-SMTP_PASSWORD = _env("SMTP_PASSWORD")
-SMTP_MAIL_FROM = _env("SMTP_MAIL_FROM", "pulse@localhost")
-SMTP_SSL_SERVER_AUTH = _flag("SMTP_SSL_SERVER_AUTH", False)
+# Mail goes where Pulse's own mail goes (PULSE_SMTP_*: the demo's sink, or a real server);
+# a non-empty SMTP_<NAME> overrides PULSE_SMTP_<NAME> for Superset alone.
+def _smtp(name: str, default: str = "") -> str:
+    return _env(f"SMTP_{name}") or _env(f"PULSE_SMTP_{name}", default)
+
+
+SMTP_HOST = _smtp("HOST", "127.0.0.1")
+SMTP_PORT = int(_smtp("PORT", "8025"))
+SMTP_STARTTLS = _smtp("STARTTLS", "false").lower() in {"1", "true", "yes", "on"}
+SMTP_SSL = _smtp("SSL", "false").lower() in {"1", "true", "yes", "on"}
+SMTP_USER = _smtp("USER")
+SMTP_PASSWORD = _smtp("PASSWORD")
+SMTP_MAIL_FROM = _env("SMTP_MAIL_FROM") or _env("PULSE_MAIL_FROM", "pulse@localhost")
+# over TLS, the server's certificate is checked unless SMTP_SSL_SERVER_AUTH=false
+SMTP_SSL_SERVER_AUTH = _flag("SMTP_SSL_SERVER_AUTH", SMTP_STARTTLS or SMTP_SSL)
+
+def EMAIL_HEADER_MUTATOR(msg: MIMEMultipart, **header_data: Any) -> MIMEMultipart:
+    """A scheduled PNG report also carries its pages as a PDF attachment.
+
+    A Superset schedule has one format: PNG puts the screenshots in the mail body, PDF attaches
+    them. The morning summary wants both (read it in the mail, keep or forward the file), so the
+    PDF is built here from the same screenshots, into the same mail. Alerts keep their image only.
+    """
+    if header_data.get("notification_type") != "Report" or header_data.get("notification_format") != "PNG":
+        return msg
+    images = [part.get_payload(decode=True) for part in msg.walk() if part.get_content_maintype() == "image"]
+    if not images:
+        return msg
+    from superset.utils.pdf import build_pdf_from_screenshots
+
+    title = str(msg["Subject"]).removeprefix(EMAIL_REPORTS_SUBJECT_PREFIX).strip()
+    name = (re.sub(r"[^\w .-]+", "", title).strip() or "report") + ".pdf"
+    msg.attach(MIMEApplication(build_pdf_from_screenshots(images), Name=name,
+                               Content_Disposition=f'attachment; filename="{name}"'))
+    return msg
+
 
 # Screenshots: Selenium with Debian's chromium and chromedriver, headless. Without the
 # background-networking flags Chromium keeps dialling Google, which this network refuses.

@@ -82,6 +82,12 @@ class Settings(BaseSettings):
     mail_from: str = "pulse@localhost"
     data_team_emails: list[str] = Field(default_factory=lambda: ["data-team@example.com"])
     executive_emails: list[str] = Field(default_factory=lambda: ["executives@example.com"])
+    # who gets each detail dashboard's weekly report and its KPI alerts, by dashboard slug
+    team_emails: dict[str, list[str]] = Field(default_factory=lambda: {
+        team: [f"{team.replace('_', '-')}-team@example.com"]
+        for team in ("acquisition", "audience", "transactions", "service", "after_sales", "catalogues", "quotes",
+                     "customers")
+    })
 
     # --- source HTTP APIs (pulse.sources.http) -----------------------------------------------
     http_timeout_seconds: float = 30.0  # connect and read timeout of each request

@@ -52,9 +52,10 @@ def generate(assets: Path) -> None:
 
 @superset.command()
 @click.option("--assets", type=click.Path(path_type=Path, file_okay=False), default=ASSETS_DIR, show_default=True)
-@click.option("--prune", is_flag=True, help="Delete charts, dashboards and datasets that are not in the bundle.")
+@click.option("--prune", is_flag=True,
+              help="Delete charts, dashboards, datasets and report schedules that are not in superset_assets/.")
 def sync(assets: Path, prune: bool) -> None:
-    """Deploy the bundle, roles, dashboard access and row-level security."""
+    """Deploy the bundle, roles, dashboard access, row-level security, report schedules and alerts."""
     from pulse.superset.environment import DeployEnvironment
     from pulse.superset.sync import sync as run_sync
 
@@ -65,12 +66,13 @@ def sync(assets: Path, prune: bool) -> None:
     for folder, uuids in report.pruned.items():
         click.echo(f"pruned {len(uuids)} {folder}")
     click.echo(f"roles: {', '.join(report.access['roles'])}; rls rules: {len(report.access['rls'])}")
+    click.echo(f"report schedules and alerts: {report.schedules.summary()}")
 
 
 @superset.command()
 @click.option("--assets", type=click.Path(path_type=Path, file_okay=False), default=ASSETS_DIR, show_default=True)
 def export(assets: Path) -> None:
-    """Write Superset's databases, datasets, charts and dashboards back into the bundle."""
+    """Write Superset's databases, datasets, charts, dashboards and report schedules back into superset_assets/."""
     from pulse.superset.environment import DeployEnvironment
     from pulse.superset.export import export as run_export
 

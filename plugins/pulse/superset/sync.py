@@ -4,12 +4,14 @@
    password travels in the request, never in a file) and import it through
    `/api/v1/assets/import/`, which overwrites every object by uuid;
 2. optionally delete charts, dashboards and datasets that are no longer in the bundle (`prune`);
-3. apply roles, dashboard access and row-level security (`access.py`).
+3. apply roles, dashboard access and row-level security (`access.py`);
+4. apply the report schedules and alerts of `reports/` (`reports.py`; `prune` deletes the others).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,7 @@ from pulse.superset.access import AccessApplier, load_access
 from pulse.superset.bundle import ASSETS_DIR, read_bundle, zip_bundle
 from pulse.superset.client import SupersetClient
 from pulse.superset.environment import DeployEnvironment
+from pulse.superset.reports import ScheduleChanges, apply_schedules
 
 # Superset's list endpoint per bundle folder (pruning order: dependents first)
 RESOURCES = (("dashboards", "dashboard"), ("charts", "chart"), ("datasets", "dataset"))
@@ -28,6 +31,7 @@ class SyncReport:
     imported: int = 0
     pruned: dict[str, list[str]] = field(default_factory=dict)
     access: dict[str, Any] = field(default_factory=dict)
+    schedules: ScheduleChanges = field(default_factory=ScheduleChanges)
 
 
 def import_bundle(client: SupersetClient, environment: DeployEnvironment, root: Path = ASSETS_DIR) -> int:
@@ -55,9 +59,13 @@ def prune(client: SupersetClient, root: Path = ASSETS_DIR) -> dict[str, list[str
 
 
 def sync(client: SupersetClient, environment: DeployEnvironment, root: Path = ASSETS_DIR, *,
-         prune_missing: bool = False) -> SyncReport:
+         prune_missing: bool = False, schedule_variables: Mapping[str, Any] | None = None) -> SyncReport:
+    """`schedule_variables`: the `${NAME}`s of the schedule files (default: from the settings)."""
     report = SyncReport(imported=import_bundle(client, environment, root))
     if prune_missing:
         report.pruned = prune(client, root)
     report.access = AccessApplier(client, load_access(root), read_bundle(root)).apply()
+    report.schedules = apply_schedules(client, root, variables=schedule_variables, prune=prune_missing)
+    if report.schedules.pruned:
+        report.pruned["reports"] = report.schedules.pruned
     return report
