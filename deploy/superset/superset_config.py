@@ -10,13 +10,14 @@ from __future__ import annotations
 import logging
 import os
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from email.mime.application import MIMEApplication
 from email.mime.multipart import MIMEMultipart
 from pathlib import Path
 from typing import Any
 
 from celery.schedules import crontab
+from celery.signals import task_prerun
 from superset.tasks.types import FixedExecutor
 
 
@@ -125,6 +126,16 @@ class CeleryConfig:
 
 CELERY_CONFIG = CeleryConfig
 
+
+# Celery hands a task its eta as text, and Superset writes that into report_execution_log as it
+# is: PostgreSQL casts it, SQLite (the demo's metadata) refuses it (apache/superset#13698).
+@task_prerun.connect(weak=False)
+def _report_eta_as_datetime(task: Any = None, **_: Any) -> None:
+    if task is not None and task.name == "reports.execute" and isinstance(task.request.eta, str):
+        eta = datetime.fromisoformat(task.request.eta)
+        task.request.eta = eta.astimezone(UTC).replace(tzinfo=None) if eta.tzinfo else eta
+
+
 # --- Alerts & Reports ----------------------------------------------------------------------
 # Schedules and alerts are superset_assets/reports/, applied by `pulse superset sync`; the Celery
 # worker (scripts/superset-worker.sh) runs them when beat (scripts/superset-beat.sh) says so.
@@ -168,7 +179,7 @@ def EMAIL_HEADER_MUTATOR(msg: MIMEMultipart, **header_data: Any) -> MIMEMultipar
 
     title = str(msg["Subject"]).removeprefix(EMAIL_REPORTS_SUBJECT_PREFIX).strip()
     name = (re.sub(r"[^\w .-]+", "", title).strip() or "report") + ".pdf"
-    msg.attach(MIMEApplication(build_pdf_from_screenshots(images), Name=name,
+    msg.attach(MIMEApplication(build_pdf_from_screenshots(images), "pdf", Name=name,
                                Content_Disposition=f'attachment; filename="{name}"'))
     return msg
 
