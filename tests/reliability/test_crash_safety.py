@@ -44,9 +44,7 @@ import pytest
 from warehouse_state import connection_state, differences, reconcile, warehouse_state
 
 from pulse.pipeline import steps
-from pulse.sandbox.generator import generate
 from pulse.sandbox.servers import server_class
-from pulse.settings import get_settings
 from pulse.sources import source_class
 from pulse.transform import refresh_kpis
 from pulse.warehouse.connection import Connection, Warehouse
@@ -58,7 +56,6 @@ pytestmark = pytest.mark.slow
 SEED = 20261125
 LOAD_TRIALS = 12  # per engine
 PUBLISH_TRIALS = 10  # per engine
-WORLD = {"seed": 4242, "days": 7, "scale": 0.1, "end": dt.date(2026, 3, 20)}
 RUNNER = Path(__file__).with_name("crash_runner.py")
 
 
@@ -207,19 +204,13 @@ def child_env(data_dir: Path) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def world():
-    return generate(**WORLD)
+def world(kpi_company):
+    return kpi_company.world
 
 
 @pytest.fixture(scope="module")
-def data_dir(tmp_path_factory) -> Iterator[Path]:
-    data = tmp_path_factory.mktemp("crash") / "data"
-    with pytest.MonkeyPatch.context() as patch:
-        for name, value in child_env(data).items():
-            patch.setenv(name, value)
-        get_settings.cache_clear()
-        yield data
-    get_settings.cache_clear()
+def data_dir(company_data_dir) -> Path:
+    return company_data_dir
 
 
 @pytest.fixture(scope="module")
@@ -312,19 +303,6 @@ def test_a_killed_load_leaves_the_batch_loaded_whole_or_not_at_all(world, data_d
 
 
 # --- the KPI publication ------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def raw_batches(world, data_dir) -> dict[str, list[tuple[str, str]]]:
-    """Every source's batches as of two days before the company's now (`early`) and as of now
-    (`late`), extracted once through the sandbox; each engine loads them (tests/sql/raw_loader.py)."""
-    from sql.raw_loader import extract_and_load
-
-    workdir = data_dir.parent / "sources"
-    warehouse = Warehouse(f"duckdb:///{workdir}/extraction.duckdb")
-    early = extract_and_load(world, warehouse, workdir, clock=world.meta.now - dt.timedelta(days=2))
-    late = extract_and_load(world, warehouse, workdir, clock=world.meta.now)
-    return {"early": early, "late": late}
-
-
 def serving_state(path: Path) -> dict:
     with duckdb.connect(str(path), read_only=True) as native:
         return connection_state(Connection("duckdb", native), runs=True)
@@ -347,19 +325,19 @@ def without_refresh_logs(state: dict) -> dict:
 
 
 def test_a_killed_kpi_publication_leaves_readers_the_old_or_the_new_refresh(world, data_dir, runner, copies,
-                                                                          raw_batches, tmp_path):
+                                                                          kpi_company, tmp_path):
     from sql.raw_loader import load_batches
 
     engine = engine_of(copies)
     end = world.meta.end
     warehouse = copies.new("publish")
-    load_batches(raw_batches["early"], warehouse)
+    load_batches(kpi_company.early, warehouse)
     refresh_kpis(warehouse=warehouse, full=True, through=end - dt.timedelta(days=2))
     old_serving = tmp_path / "serving-old.duckdb"
     serves = engine == "duckdb"
     if serves:
         publish(warehouse=warehouse, target=old_serving)
-    load_batches(raw_batches["late"], warehouse)
+    load_batches(kpi_company.late, warehouse)
     before = copies.snapshot(warehouse, "publish-before")
     copies.drop(warehouse)
     command = {"step": "publish", "through": end.isoformat(), "env": child_env(data_dir)}
