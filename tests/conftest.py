@@ -6,7 +6,12 @@ import os
 
 import pytest
 
+from dags.airflow_harness import AIRFLOW_ENV
 from support.services import IN_CI
+
+# Airflow reads AIRFLOW_HOME once, when first imported: every test that runs Airflow shares one
+# throw-away home, set before any test module is collected
+os.environ.update(AIRFLOW_ENV)
 
 # Data Docs pages cost seconds per validated batch; tests/validation/test_datadocs.py turns them on
 os.environ.setdefault("PULSE_DATA_DOCS_ENABLED", "false")
