@@ -41,7 +41,7 @@ def targets(results: dict[str, Any]) -> list[Target]:
     rows = []
     for engine in results["loader"]:
         name = ENGINES[engine["engine"]]
-        for case, label in (("pulse_empty", "empty raw table"), ("pulse_existing", "table holding the rows")):
+        for case, label in (("merge_empty", "empty raw table"), ("merge_existing", "table holding the rows")):
             speedup = engine["cases"][case]["rows_per_second"] / engine["cases"]["to_sql"]["rows_per_second"]
             rows.append(Target(f"Loader vs `to_sql`, {name}, {label}", f"{speedup:,.0f}x",
                                f">= {LOADER_VS_TO_SQL:g}x", speedup >= LOADER_VS_TO_SQL))
@@ -110,8 +110,10 @@ def markdown(results: dict[str, Any]) -> str:
     lines += ["", "### Loader (`shop.orders` contract)", "",
               "| Engine | Path | Rows | Median | Rows/s |", "|---|---|---:|---:|---:|"]
     for engine in results["loader"]:
-        for case, label in (("pulse_empty", "Pulse load step, empty raw table"),
-                            ("pulse_existing", "Pulse load step, table holding the rows"),
+        for case, label in (("merge_empty", "Pulse loader (merge by key), empty raw table"),
+                            ("merge_existing", "Pulse loader (merge by key), table holding the rows"),
+                            ("step_empty", "Pulse load step (Parquet in, bookkeeping), empty raw table"),
+                            ("step_existing", "Pulse load step, table holding the rows"),
                             ("bulk", _bulk(engine["engine"])), ("to_sql", "`pandas.DataFrame.to_sql`")):
             figures = engine["cases"][case]
             rows = engine["to_sql_rows"] if case == "to_sql" else engine["rows"]

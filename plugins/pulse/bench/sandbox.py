@@ -10,9 +10,9 @@ their own copy.
 
 Protocol on the child's stdin/stdout, one JSON object per line: the child first prints
 `{"connections": {"AIRFLOW_CONN_PULSE_<SOURCE>": "<json>", ...}}`, then answers each command
-`{"clock": iso}` (move every source to the clock: servers, shop database, drops delivered by then)
-and `{"requests": source}` (how many API requests that server has answered since the last clock
-move) with `{"ok": ...}`.
+`{"clock": iso}` (move every source to the clock: servers, shop database, drops delivered by then;
+at the same clock again, nothing is rewritten) and `{"requests": source}` (how many API requests
+that server has answered since the last `clock` command) with `{"ok": ...}`.
 """
 
 from __future__ import annotations
@@ -109,6 +109,7 @@ def _serve(world_dir: Path, workdir: Path) -> None:
                    for name, server in servers.items()}
     connections[env_name(conn_id_for("shop"))] = as_airflow_json(source_connection(shop_url))
     _reply({"connections": connections})
+    current = None
     try:
         for line in sys.stdin:
             command = json.loads(line)
@@ -116,10 +117,13 @@ def _serve(world_dir: Path, workdir: Path) -> None:
                 if "clock" in command:
                     clock = dt.datetime.fromisoformat(command["clock"])
                     for server in servers.values():
-                        server.set_clock(clock)
                         server.requests.clear()
-                    write_shop_db(world, shop_url, clock)
-                    write_drops(world, workdir / "drops", clock)
+                    if clock != current:  # extraction only reads: the same clock needs no rewriting
+                        for server in servers.values():
+                            server.set_clock(clock)
+                        write_shop_db(world, shop_url, clock)
+                        write_drops(world, workdir / "drops", clock)
+                        current = clock
                     _reply({"ok": True})
                 elif "requests" in command:
                     _reply({"ok": len(servers[command["requests"]].requests)})
