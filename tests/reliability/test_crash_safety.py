@@ -130,7 +130,11 @@ class DuckDBCopies:
 
 
 class PostgresCopies:
-    """Databases named `pulse_crash_<run>_<name>`; a snapshot is a database used as a template."""
+    """Databases named `pulse_crash_<run>_<name>`; a snapshot is a database used as a template.
+
+    Databases are dropped together at the end: `drop database` waits for every backend of the
+    server to acknowledge it, so a client stuck elsewhere on the shared server would stall each
+    trial instead of the test's end once."""
 
     def __init__(self):
         require_postgres()
@@ -142,16 +146,12 @@ class PostgresCopies:
         with psycopg.connect(self.admin, autocommit=True) as connection:
             connection.execute(sql)
 
-    def _warehouse(self, database: str) -> Warehouse:
-        base = self.admin.rpartition("/")[0].replace("postgresql://", "postgresql+psycopg://")
-        return Warehouse(f"{base}/{database}")
-
     def new(self, name: str, template: str | None = None) -> Warehouse:
         database = f"{self.prefix}_{name}".replace("-", "_")
-        self._execute(f'drop database if exists "{database}" with (force)')
         self._execute(f'create database "{database}"' + (f' template "{template}"' if template else ""))
         self.created.append(database)
-        return self._warehouse(database)
+        base = self.admin.rpartition("/")[0].replace("postgresql://", "postgresql+psycopg://")
+        return Warehouse(f"{base}/{database}")
 
     def snapshot(self, warehouse: Warehouse, name: str) -> str:
         return self.new(name, template=warehouse.url.rpartition("/")[2]).url.rpartition("/")[2]
@@ -160,12 +160,10 @@ class PostgresCopies:
         return self.new(name, template=snapshot)
 
     def drop(self, warehouse: Warehouse) -> None:
-        database = warehouse.url.rpartition("/")[2]
-        self._execute(f'drop database if exists "{database}" with (force)')
-        self.created.remove(database)
+        pass  # at close()
 
     def close(self) -> None:
-        for database in list(self.created):
+        for database in reversed(self.created):
             self._execute(f'drop database if exists "{database}" with (force)')
         self.created.clear()
 
