@@ -40,6 +40,8 @@ from pulse.settings import REPO_ROOT, get_settings
 END = dt.date(2026, 10, 13)
 SEED = 20261013
 HISTORY_HTTP_TIMEOUT_SECONDS = 3600
+HISTORY_GA4_QUOTA = {"tokens_per_day": 10**9, "tokens_per_hour": 10**9, "tokens_per_project_per_hour": 10**9,
+                     "potentially_thresholded_requests_per_hour": 10**6}
 # Cache builds skip rebuilding the GX Data Docs after each validation (seconds per batch that
 # measure nothing); the measured daily runs keep the default.
 NO_DATA_DOCS = {"PULSE_DATA_DOCS_ENABLED": "false"}
@@ -203,6 +205,9 @@ def _history(company: Company, progress: Callable[[str], None]) -> dict[str, Any
     run = tasks.PipelineRun()
     with SandboxProcess(company.world_dir, history / "sandbox") as sandbox:
         sandbox.set_clock(company.history_clock)
+        # Years of GA4 history read more than a standard property's hourly tokens; a real backfill
+        # would run for hours (or come from the BigQuery export), this one lifts the sandbox's quotas.
+        sandbox.set_ga4_quota(**HISTORY_GA4_QUOTA)
         with environment(history_environment(company, sandbox)):
             tasks.extract_all(company.history_clock, run, progress, company.sources)
     (history / "batches.json").write_text(json.dumps(run.batches()) + "\n")

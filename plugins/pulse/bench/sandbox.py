@@ -11,8 +11,9 @@ their own copy.
 Protocol on the child's stdin/stdout, one JSON object per line: the child first prints
 `{"connections": {"AIRFLOW_CONN_PULSE_<SOURCE>": "<json>", ...}}`, then answers each command
 `{"clock": iso}` (move every source to the clock: servers, shop database, drops delivered by then;
-at the same clock again, nothing is rewritten) and `{"requests": source}` (how many API requests
-that server has answered since the last `clock` command) with `{"ok": ...}`.
+at the same clock again, nothing is rewritten), `{"ga4_quota": {<QuotaLimits fields>}}` (replace the
+GA4 property's quota limits, its usage starting over) and `{"requests": source}` (how many API
+requests that server has answered since the last `clock` command) with `{"ok": ...}`.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import datetime as dt
 import json
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +64,10 @@ class SandboxProcess:
 
     def set_clock(self, clock: dt.datetime) -> None:
         self._send({"clock": clock.isoformat()})
+
+    def set_ga4_quota(self, **limits: int) -> None:
+        """The GA4 sandbox property's quota limits (`QuotaLimits` fields)."""
+        self._send({"ga4_quota": limits})
 
     def requests(self, source: str) -> int:
         return int(self._send({"requests": source}))
@@ -125,6 +131,9 @@ def _serve(world_dir: Path, workdir: Path) -> None:
                         write_drops(world, workdir / "drops", clock)
                         current = clock
                     _reply({"ok": True})
+                elif "ga4_quota" in command:  # the documented control endpoint of the GA4 sandbox
+                    _post(f"{servers['ga4'].url}/_sandbox/ga4", {"quota": command["ga4_quota"]})
+                    _reply({"ok": True})
                 elif "requests" in command:
                     _reply({"ok": len(servers[command["requests"]].requests)})
                 else:
@@ -134,6 +143,13 @@ def _serve(world_dir: Path, workdir: Path) -> None:
     finally:
         for server in servers.values():
             server.stop()
+
+
+def _post(url: str, body: dict[str, Any]) -> None:
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        response.read()
 
 
 # the protocol's channel; whatever else writes to stdout is sent to stderr instead
