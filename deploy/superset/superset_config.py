@@ -18,6 +18,7 @@ from typing import Any
 
 from celery.schedules import crontab
 from celery.signals import task_prerun
+from superset.constants import CHANGE_ME_SECRET_KEY
 from superset.tasks.types import FixedExecutor
 
 
@@ -41,6 +42,7 @@ class RefusedConfiguration(RuntimeError):
 # Superset signs sessions and encrypts stored database passwords with SECRET_KEY: a missing,
 # short or published key is refused rather than warned about.
 _KNOWN_DEFAULTS = {
+    CHANGE_ME_SECRET_KEY,  # the installed default's value (its name is not the key)
     "CHANGE_ME_SECRET_KEY",
     "thisISaSECRET_1234",
     "TEST_NON_DEV_SECRET",

@@ -67,6 +67,18 @@ pulse_secret() {  # pulse_secret FILE_NAME
   cat "$file"
 }
 
+# The demo generates its logins and prints them: its UIs stay on this machine. Production mode,
+# with secrets of its own, listens where it is told.
+pulse_demo_loopback() {  # pulse_demo_loopback VAR
+  pulse_production && return 0
+  case "${!1}" in
+    127.0.0.1|localhost|::1) ;;
+    *) echo "pulse (demo): refusing to listen on $1=${!1}: the demo's generated logins are for this" \
+            "machine only (use 127.0.0.1, or PULSE_ENV=production with secrets of your own)" >&2
+       exit 1 ;;
+  esac
+}
+
 # VAR from the environment; in the demo, a secret generated once into data/secrets/FILE_NAME.
 pulse_secret_var() {  # pulse_secret_var VAR FILE_NAME
   local name=$1
@@ -124,6 +136,7 @@ pulse_superset_env() {
     export SUPERSET_REDIS_URL=${SUPERSET_REDIS_URL:-$(pulse_redis_url "${SUPERSET_REDIS_DB:-1}")}
   fi
   export SUPERSET_HOST=${SUPERSET_HOST:-127.0.0.1}
+  pulse_demo_loopback SUPERSET_HOST
   export SUPERSET_PORT=${SUPERSET_PORT:-8088}
   export SUPERSET_WEBDRIVER_BASEURL=${SUPERSET_WEBDRIVER_BASEURL:-http://$SUPERSET_HOST:$SUPERSET_PORT/}
   export FLASK_APP=superset
@@ -142,6 +155,7 @@ pulse_airflow_env() {
     export AIRFLOW__CORE__FERNET_KEY=${AIRFLOW__CORE__FERNET_KEY:-$(pulse_fernet_key)}
   fi
   export AIRFLOW__API__HOST=${AIRFLOW__API__HOST:-127.0.0.1}
+  pulse_demo_loopback AIRFLOW__API__HOST
   export AIRFLOW__API__PORT=${AIRFLOW__API__PORT:-8080}
   export AIRFLOW__API__BASE_URL=${AIRFLOW__API__BASE_URL:-http://$AIRFLOW__API__HOST:$AIRFLOW__API__PORT}
   export AIRFLOW__CORE__AUTH_MANAGER=${AIRFLOW__CORE__AUTH_MANAGER:-airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager}

@@ -367,7 +367,7 @@ def test_a_killed_kpi_publication_leaves_readers_the_old_or_the_new_refresh(worl
 
     tally = Tally("KPI publication", engine, uncut_seconds=uncut["seconds"])
     rng = random.Random(f"{SEED}-publish-{engine}")
-    leftovers = 0
+    killed_staging = 0
     for trial in range(PUBLISH_TRIALS):
         warehouse = copies.restore(before, f"publish-{trial}")
         serving = serving_copy(f"trial-{trial}")
@@ -397,7 +397,7 @@ def test_a_killed_kpi_publication_leaves_readers_the_old_or_the_new_refresh(worl
                                       f"{differences(old_served, served)}")
             if served == new_served and observed != after_state:
                 tally.failures.append(f"trial {trial}: the new serving copy was published over an uncommitted refresh")
-            leftovers += len([p for p in serving.parent.iterdir() if p.name != serving.name])
+            killed_staging += len([p for p in serving.parent.iterdir() if p.name != serving.name])
 
         refresh_kpis(warehouse=warehouse, through=end)
         rerun = without_refresh_logs(warehouse_state(warehouse, runs=True, schemas=KPI_SCHEMAS))
@@ -409,8 +409,11 @@ def test_a_killed_kpi_publication_leaves_readers_the_old_or_the_new_refresh(worl
             if without_refresh_logs(served) != without_refresh_logs(new_served) or latest_through(serving) != end:
                 tally.failures.append(f"trial {trial}: the republished serving copy differs: "
                                       f"{differences(new_served, served)}")
+            left = sorted(p.name for p in serving.parent.iterdir() if p.name != serving.name)
+            if left:
+                tally.failures.append(f"trial {trial}: the republish left files beside the serving copy: {left}")
         copies.drop(warehouse)
-    print(f"\n{tally.line()}" + (f"; staging files a killed publish left beside the serving copy: {leftovers}"
+    print(f"\n{tally.line()}" + (f"; staging files killed publications left (removed by the republish): {killed_staging}"
                                   if serves else ""))
     assert tally.phases["before"] and tally.phases["after"], tally.line()
     assert not tally.failures, tally.failures

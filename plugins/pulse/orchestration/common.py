@@ -16,6 +16,7 @@ from pulse.orchestration import health
 from pulse.orchestration.alerts import failure_notifier
 from pulse.settings import get_settings
 from pulse.sources.streams import Stream
+from pulse.timestamps import plain_utc
 
 OWNER = "pulse-data-team"
 # DuckDB takes one writer at a time: every task that writes the warehouse takes a slot of this
@@ -74,7 +75,7 @@ def window(params: dict[str, Any] | None, data_interval_end: dt.datetime | None,
     if not params.get("start"):
         if params.get("end"):
             raise ValueError("backfill: `end` given without `start`; give both, or `start` alone to load up to now")
-        return None, data_interval_end or now
+        return None, plain_utc(data_interval_end or now)
     first = dt.date.fromisoformat(params["start"])
     last = dt.date.fromisoformat(params["end"]) if params.get("end") else None
     if last is not None and last < first:

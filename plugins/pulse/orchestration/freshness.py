@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pulse.orchestration.cadences import cadence_for
 from pulse.sources import SOURCES, source_class
 from pulse.sources.streams import Stream
+from pulse.timestamps import plain_utc
 from pulse.warehouse.connection import Connection
 from pulse.warehouse.meta import LOADED, ensure_meta
 
@@ -55,7 +56,7 @@ COLUMNS = ("source", "stream", "extracted_by", "last_batch_id", "last_loaded_at"
 
 def check(connection: Connection, now: dt.datetime, sources: list[str] | None = None) -> list[StreamFreshness]:
     """Work out every stream's freshness as of `now` and store it."""
-    now = _utc(now)
+    now = plain_utc(now)
     ensure_meta(connection)
     previous = {(row.source, row.stream): row for row in read(connection)}
     rows = []
@@ -73,7 +74,7 @@ def check(connection: Connection, now: dt.datetime, sources: list[str] | None = 
 def read(connection: Connection) -> list[StreamFreshness]:
     ensure_meta(connection)
     records = connection.fetchall(f"select {', '.join(COLUMNS)} from meta.source_freshness order by source, stream")
-    return [StreamFreshness(*(_utc(value) for value in record)) for record in records]
+    return [StreamFreshness(*(plain_utc(value) for value in record)) for record in records]
 
 
 def mark_alerted(connection: Connection, late: list[StreamFreshness], at: dt.datetime) -> None:
@@ -102,13 +103,13 @@ def _freshness(connection: Connection, stream: Stream, schedule: str, late_after
         "where source = :source and stream = :stream and status = :loaded order by updated_at desc limit 1",
         {"source": stream.source, "stream": extracted_by, "loaded": LOADED},
     )
-    batch_id, loaded_at, window_end = (last[0], _utc(last[1]), _utc(last[2])) if last else (None, None, None)
+    batch_id, loaded_at, window_end = (last[0], plain_utc(last[1]), plain_utc(last[2])) if last else (None, None, None)
     state = connection.fetchone(
         "select state from meta.extract_state where source = :source and stream = :stream",
         {"source": stream.source, "stream": extracted_by},
     )
     cursor = json.loads(state[0]).get("cursor") if state else None
-    data_until = _utc(dt.datetime.fromisoformat(cursor)) if cursor else window_end
+    data_until = plain_utc(dt.datetime.fromisoformat(cursor)) if cursor else window_end
     watched_since = previous.watched_since if previous else now
     reference = loaded_at or watched_since
     stale = now - reference > late_after
@@ -132,13 +133,3 @@ def _store(connection: Connection, row: StreamFreshness) -> None:
         f"insert into meta.source_freshness ({', '.join(COLUMNS)}) values ({', '.join(':' + c for c in COLUMNS)})",
         {column: getattr(row, column) for column in COLUMNS},
     )
-
-
-def _utc(value):
-    """A plain UTC datetime. Some drivers hand back naive UTC; Airflow hands pendulum datetimes,
-    whose differences do not divide by a timedelta."""
-    if not isinstance(value, dt.datetime):
-        return value
-    value = (value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value).astimezone(dt.UTC)
-    return dt.datetime(value.year, value.month, value.day, value.hour, value.minute, value.second,
-                       value.microsecond, tzinfo=dt.UTC)

@@ -141,8 +141,9 @@ def build_registry(connection: Connection, registry: Registry) -> int:
 
 
 def build_kpi_sources(connection: Connection, registry: Registry) -> int:
+    # sorted whole: which source code a (kpi, source) keeps must not depend on set order
     rows = sorted({(kpi.id, code, source) for kpi in registry for code in kpi.sources for source in SOURCE_IDS[code]},
-                  key=lambda row: (row[0], row[2]))
+                  key=lambda row: (row[0], row[2], row[1]))
     frame = pd.DataFrame(rows, columns=["kpi_id", "source_code", "source"]).drop_duplicates(["kpi_id", "source"])
     replace_table(connection, "kpi.kpi_sources", SOURCES_COLUMNS, pa.Table.from_pandas(frame, preserve_index=False))
     return len(frame)

@@ -40,6 +40,7 @@ def publish(*, warehouse: Warehouse | None = None, target: Path | None = None) -
     staging = target.with_name(f".{target.name}.{uuid.uuid4().hex[:12]}.tmp")
     try:
         with warehouse.connect() as connection:
+            _remove_stale_staging(target)
             connection.execute(f"attach '{_quoted(staging)}' as serving")
             try:
                 for schema in SERVED_SCHEMAS:
@@ -66,6 +67,14 @@ def publish(*, warehouse: Warehouse | None = None, target: Path | None = None) -
         raise
     log.info("published %s", target)
     return target
+
+
+def _remove_stale_staging(target: Path) -> None:
+    """Staging files a killed publication left. Only the holder of the warehouse's write lock
+    publishes, so while we hold it every other staging file is stale."""
+    for stale in target.parent.glob(f".{target.name}.*.tmp*"):
+        log.warning("publish: removing %s, left by an interrupted publication", stale.name)
+        stale.unlink(missing_ok=True)
 
 
 def _catalog(connection) -> str:
