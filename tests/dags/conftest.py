@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from dags.airflow_harness import AIRFLOW_ENV, AIRFLOW_HOME, REPO
 
 if "airflow" in sys.modules and os.environ.get("AIRFLOW_HOME") != str(AIRFLOW_HOME):

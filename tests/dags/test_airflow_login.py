@@ -12,8 +12,8 @@ import socket
 import httpx
 import psutil
 import pytest
-from dags.airflow_harness import AIRFLOW_ENV, REPO
 
+from dags.airflow_harness import AIRFLOW_ENV, REPO
 from pulse.services import ServiceManager
 
 pytestmark = [pytest.mark.airflow, pytest.mark.slow]

@@ -11,8 +11,8 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import pytest
-from dags.airflow_harness import BASE_URL, no_retries, run_dag, serve_sandbox, table, use_pipeline
 
+from dags.airflow_harness import BASE_URL, no_retries, run_dag, serve_sandbox, table, use_pipeline
 from pulse.mailsink import MailSink
 from pulse.sandbox.servers.base import Faults
 from sandbox.fixtures.sandbox_runs import small_world

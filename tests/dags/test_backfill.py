@@ -11,8 +11,8 @@ import functools
 from zoneinfo import ZoneInfo
 
 import pytest
-from dags.airflow_harness import loaded_rows, run_dag, serve_sandbox, table, use_pipeline
 
+from dags.airflow_harness import loaded_rows, run_dag, serve_sandbox, table, use_pipeline
 from pulse.sandbox.world_io import World
 from pulse.warehouse.hashing import table_hash
 

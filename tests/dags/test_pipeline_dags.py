@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pandas as pd
 import pytest
-from dags.airflow_harness import asset_events, loaded_rows, run_dag, serve_sandbox, table, use_pipeline
 
+from dags.airflow_harness import asset_events, loaded_rows, run_dag, serve_sandbox, table, use_pipeline
 from pulse.mailsink import MailSink
 from pulse.sandbox.shopdb import SHOP_TABLES
 from pulse.sources import SOURCES, source_class

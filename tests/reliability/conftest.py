@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from dags.airflow_harness import AIRFLOW_ENV, AIRFLOW_HOME
 
+from dags.airflow_harness import AIRFLOW_ENV, AIRFLOW_HOME
 from pulse.sandbox.world_io import World
 from pulse.settings import get_settings
 
@@ -56,10 +56,9 @@ class KpiCompany:
 
 @pytest.fixture(scope="session")
 def kpi_company(tmp_path_factory) -> KpiCompany:
-    from sql.raw_loader import extract_and_load
-
     from pulse.sandbox.generator import generate
     from pulse.warehouse.connection import Warehouse
+    from sql.raw_loader import extract_and_load
 
     world = generate(**COMPANY)
     root = tmp_path_factory.mktemp("kpi_company")

@@ -24,7 +24,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import pytest
-from sql.raw_loader import load_batches
 
 from pulse.superset.client import SupersetClient, SupersetError
 from pulse.superset.environment import DeployEnvironment
@@ -32,6 +31,7 @@ from pulse.superset.sync import sync
 from pulse.transform import refresh_kpis
 from pulse.warehouse.connection import Warehouse
 from pulse.warehouse.publish import publish
+from sql.raw_loader import load_batches
 from support.services import temporary_postgres_database
 from support.superset import running_superset
 

@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from warehouse_state import base_tables, differences, reconcile, warehouse_state
+
 from dags.airflow_harness import (
     AIRFLOW_HOME,
     REPO,
@@ -35,8 +37,6 @@ from dags.airflow_harness import (
     serve_sandbox,
     use_pipeline,
 )
-from warehouse_state import base_tables, differences, reconcile, warehouse_state
-
 from pulse.mailsink import MailSink
 from pulse.orchestration.connections import env_name
 from pulse.sandbox.generator import generate

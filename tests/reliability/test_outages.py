@@ -21,9 +21,9 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 import pytest
-from dags.airflow_harness import no_retries, run_dag, serve_sandbox, table, use_pipeline
 from warehouse_state import reconcile
 
+from dags.airflow_harness import no_retries, run_dag, serve_sandbox, table, use_pipeline
 from pulse.mailsink import MailSink
 from pulse.sandbox.generator import generate
 from pulse.sandbox.oracle import Oracle

@@ -10,9 +10,9 @@ import datetime as dt
 
 import pandas as pd
 import pytest
-from sandbox.fixtures.sandbox_runs import call, check_payload, small_world
 
 from pulse.sandbox.servers.aircall import AircallServer
+from sandbox.fixtures.sandbox_runs import call, check_payload, small_world
 
 SCHEMA = "aircall_calls.schema.json"
 

@@ -9,9 +9,9 @@ import datetime as dt
 
 import pandas as pd
 import pytest
-from sandbox.fixtures.sandbox_runs import call, check_payload, small_world
 
 from pulse.sandbox.servers.easypost import EasyPostServer, tracker_id
+from sandbox.fixtures.sandbox_runs import call, check_payload, small_world
 
 SCHEMA = "easypost_trackers.schema.json"
 EVER = {"start_datetime": "2000-01-01T00:00:00Z", "end_datetime": "2100-01-01T00:00:00Z"}

@@ -8,9 +8,9 @@ import datetime as dt
 
 import pandas as pd
 import pytest
-from sandbox.fixtures.sandbox_runs import call, check_payload, small_world
 
 from pulse.sandbox.servers.hubspot import HubSpotServer
+from sandbox.fixtures.sandbox_runs import call, check_payload, small_world
 
 SCHEMA = "hubspot_crm_v3.schema.json"
 CONTACT_PROPERTIES = ["lifecyclestage", "hs_persona", "hs_analytics_source", "utm_campaign", "hubspot_owner_id",

@@ -9,10 +9,10 @@ import datetime as dt
 
 import pandas as pd
 import pytest
-from sandbox.fixtures.sandbox_runs import call, check_payload, small_world
 
 from pulse.business_calendar import BusinessCalendar
 from pulse.sandbox.servers.zendesk import CUSTOMER_ID_FIELD, EXPORT_PATH, ORDER_ID_FIELD, ZendeskServer
+from sandbox.fixtures.sandbox_runs import call, check_payload, small_world
 
 SCHEMA = "zendesk_incremental_tickets.schema.json"
 

@@ -10,12 +10,12 @@ import itertools
 
 import pandas as pd
 import pytest
-from sandbox.fixtures.sandbox_runs import raw, run, small_world, state, use_temporary_pipeline, with_table
 
 from pulse import landing
 from pulse.sandbox.servers.aircall import AircallServer
 from pulse.sources.aircall import CALLS, AircallSource
 from pulse.warehouse.hashing import table_hash
+from sandbox.fixtures.sandbox_runs import raw, run, small_world, state, use_temporary_pipeline, with_table
 
 
 @pytest.fixture

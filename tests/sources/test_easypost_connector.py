@@ -9,11 +9,11 @@ import datetime as dt
 
 import pandas as pd
 import pytest
-from sandbox.fixtures.sandbox_runs import raw, run, small_world, state, use_temporary_pipeline
 
 from pulse.sandbox.servers.easypost import EasyPostServer, tracker_id
 from pulse.sources.easypost import TRACKER_ESTIMATES, TRACKERS, TRACKING_DETAILS, EasyPostSource
 from pulse.warehouse.hashing import table_hash
+from sandbox.fixtures.sandbox_runs import raw, run, small_world, state, use_temporary_pipeline
 
 FIRST_ESTIMATE = """
 select tracker_id, est_delivery_date

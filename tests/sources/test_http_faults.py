@@ -12,7 +12,6 @@ import logging
 from dataclasses import dataclass
 
 import pytest
-from sandbox.fixtures.sandbox_runs import raw, small_world, use_temporary_pipeline
 
 from pulse import landing
 from pulse.pipeline import steps
@@ -26,6 +25,7 @@ from pulse.sources.easypost import EasyPostSource
 from pulse.sources.http import SourceHttpError
 from pulse.sources.hubspot import HubSpotSource
 from pulse.sources.zendesk import ZendeskSource
+from sandbox.fixtures.sandbox_runs import raw, small_world, use_temporary_pipeline
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,11 @@ import json
 
 import pandas as pd
 import pytest
+
+from pulse import landing
+from pulse.sandbox.servers.hubspot import HubSpotServer
+from pulse.sources.hubspot import CONTACTS, DEALS, HubSpotSource
+from pulse.warehouse.hashing import table_hash
 from sandbox.fixtures.sandbox_runs import (
     call,
     raw,
@@ -19,11 +24,6 @@ from sandbox.fixtures.sandbox_runs import (
     use_temporary_pipeline,
     with_table,
 )
-
-from pulse import landing
-from pulse.sandbox.servers.hubspot import HubSpotServer
-from pulse.sources.hubspot import CONTACTS, DEALS, HubSpotSource
-from pulse.warehouse.hashing import table_hash
 
 STAGES = {"lead": "lead_at", "marketingqualifiedlead": "mql_at", "salesqualifiedlead": "sql_at",
           "opportunity": "opportunity_at", "customer": "customer_at"}

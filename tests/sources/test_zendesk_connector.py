@@ -9,13 +9,13 @@ import json
 
 import pandas as pd
 import pytest
-from sandbox.fixtures.sandbox_runs import raw, run, small_world, state, use_temporary_pipeline
 
 from pulse import landing
 from pulse.pipeline import steps
 from pulse.sandbox.servers.zendesk import EXPORT_PATH, ZendeskServer
 from pulse.sources.zendesk import TICKET_METRICS, TICKETS, ZendeskSource
 from pulse.warehouse.hashing import table_hash
+from sandbox.fixtures.sandbox_runs import raw, run, small_world, state, use_temporary_pipeline
 
 
 @pytest.fixture
