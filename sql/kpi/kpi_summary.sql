@@ -1,6 +1,7 @@
--- The daily summary: each summary KPI at day, ISO week and month, for the latest complete period
--- (the one ending on or before the refresh's last business day), against the period before and
--- the registry's target, with a weather status:
+-- The daily summary: each summary KPI at day, ISO week and month, for its latest settled period
+-- (the last one ending at least the KPI's settles_after_days before the refresh's last business
+-- day: GA4 is still processing yesterday's sessions, yesterday's carts are not decided yet), against
+-- the period before and the registry's target, with a weather status:
 --   storm  the target is missed, or (no target) the KPI got worse by more than the tolerance;
 --   cloud  the target is met but the KPI got worse by more than the tolerance, or there is nothing
 --          to judge (no value, no previous value for a KPI without target, a neutral KPI);
@@ -24,19 +25,21 @@ window_periods as (
 ),
 
 latest_periods as (
-    select grain, max(period_start) as period_start
-    from window_periods
-    where last_day <= cast('{{ var("through") }}' as date)
-    group by grain
+    select registry.kpi_id, window_periods.grain, max(window_periods.period_start) as period_start
+    from registry
+    inner join window_periods
+        on position(window_periods.grain in registry.grains) > 0
+        and window_periods.last_day <= cast('{{ var("through") }}' as date) - registry.settles_after_days
+    group by registry.kpi_id, window_periods.grain
 ),
 
 previous_periods as (
-    select window_periods.grain, max(window_periods.period_start) as period_start
+    select latest_periods.kpi_id, window_periods.grain, max(window_periods.period_start) as period_start
     from window_periods
     inner join latest_periods
         on latest_periods.grain = window_periods.grain
         and window_periods.period_start < latest_periods.period_start
-    group by window_periods.grain
+    group by latest_periods.kpi_id, window_periods.grain
 ),
 
 stale_kpis as (
@@ -62,9 +65,10 @@ compared as (
         registry.dashboard,
         stale_kpis.kpi_id is not null as stale
     from registry
-    inner join latest_periods
-        on position(latest_periods.grain in registry.grains) > 0
-    left join previous_periods on previous_periods.grain = latest_periods.grain
+    inner join latest_periods on latest_periods.kpi_id = registry.kpi_id
+    left join previous_periods
+        on previous_periods.kpi_id = registry.kpi_id
+        and previous_periods.grain = latest_periods.grain
     left join kpi_values as current_values
         on current_values.kpi_id = registry.kpi_id
         and current_values.grain = latest_periods.grain

@@ -146,3 +146,22 @@ def test_a_failed_refresh_changes_nothing_and_is_recorded(tmp_path, monkeypatch)
     assert [float(amount) for (amount,) in fact_amounts] == [10.0, 5.5]
     assert [(row[0] == first.refresh_id, row[1]) for row in refreshes] == [(True, "success"), (False, "failed")]
     assert "no_such_column" in refreshes[1][2]
+
+
+def test_a_registry_table_from_an_older_pulse_gains_the_new_columns(tmp_path):
+    """Upgrades: the seeds are refilled in place (PostgreSQL readers never see them vanish), so a
+    column a newer registry declares is added to the existing table."""
+    from pulse.kpi.registry import load_registry
+    from pulse.transform.seeds import REGISTRY_COLUMNS, build_registry
+
+    older = REGISTRY_COLUMNS.replace(",\n    settles_after_days integer not null", "")
+    assert older != REGISTRY_COLUMNS
+    warehouse = Warehouse(f"duckdb:///{tmp_path}/warehouse.duckdb")
+    registry = load_registry()
+    with warehouse.connect() as connection:
+        connection.execute("create schema if not exists kpi")
+        connection.execute(f"create table kpi.kpi_registry ({older})")
+        assert "settles_after_days" not in connection.columns("kpi.kpi_registry")
+        assert build_registry(connection, registry) == len(registry)
+        settling = dict(connection.fetchall("select kpi_id, settles_after_days from kpi.kpi_registry"))
+    assert settling == {kpi.id: kpi.settles_after_days for kpi in registry}

@@ -55,6 +55,8 @@ def render_reference(registry: Registry) -> str:
                 lines.append(f"  Table `kpi.{kpi.table}`: {', '.join(kpi.columns)}.")
             if kpi.benchmark:
                 lines.append(f"  Benchmark: {kpi.benchmark}")
+            if kpi.settles_after_days:
+                lines.append(f"  Judged (summary, alerts) {kpi.settles_after_days} day(s) after a period ends.")
     return "\n".join(lines) + "\n"
 
 

@@ -42,7 +42,8 @@ _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 _REF = re.compile(r"^(?:[1-9]|[1-4][0-9]|50|[CQSKG][1-9])$")
 _REQUIRED = ("id", "ref", "title", "area", "dashboard", "kind", "unit", "better", "sources", "definition",
              "grains", "slices")
-_OPTIONAL = ("summary", "confidential", "numerator", "denominator", "benchmark", "target", "table", "columns")
+_OPTIONAL = ("summary", "confidential", "numerator", "denominator", "benchmark", "target", "table", "columns",
+             "settles_after_days")
 
 
 class RegistryError(ValueError):
@@ -102,6 +103,10 @@ class Kpi:
     target: Target | None = None
     table: str | None = None
     columns: tuple[str, ...] = ()
+    # Days after a day ends before its value is final enough to judge (GA4 processes for up to
+    # 48 h; a cart is decided 24 h after it was created): the summary and the alerts judge the
+    # latest period that ended this many days before the refresh's last day.
+    settles_after_days: int = 0
 
     @property
     def is_list(self) -> bool:
@@ -277,6 +282,9 @@ def _parse_kpi(entry: Any, index: int, slices: dict[str, Slice], name: str) -> K
         raise fail("a confidential KPI is never shown to resellers, so it has no reseller slice")
     if summary and "day" not in grains and "month" not in grains:
         raise fail("a summary KPI needs the day or the month grain")
+    settles_after_days = entry.get("settles_after_days", 0)
+    if isinstance(settles_after_days, bool) or not isinstance(settles_after_days, int) or settles_after_days < 0:
+        raise fail("settles_after_days must be a whole number of days, 0 or more")
 
     return Kpi(
         id=kpi_id, ref=ref, title=str(entry["title"]), area=entry["area"], dashboard=entry["dashboard"],
@@ -286,6 +294,7 @@ def _parse_kpi(entry: Any, index: int, slices: dict[str, Slice], name: str) -> K
         numerator=entry.get("numerator"), denominator=entry.get("denominator"),
         benchmark=entry.get("benchmark"), target=_target(entry.get("target"), fail),
         table=entry.get("table"), columns=_string_tuple(entry.get("columns") or [], "columns", fail),
+        settles_after_days=settles_after_days,
     )
 
 

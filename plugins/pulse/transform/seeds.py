@@ -71,7 +71,8 @@ REGISTRY_COLUMNS = """
     slices text not null,
     sources text not null,
     list_table text,
-    definition text not null
+    definition text not null,
+    settles_after_days integer not null
 """
 
 
@@ -129,9 +130,10 @@ def registry_frame(registry: Registry) -> pd.DataFrame:
             "target_max": kpi.target.max if kpi.target else None,
             "benchmark": kpi.benchmark, "grains": ",".join(kpi.grains), "slices": ",".join(kpi.slices),
             "sources": ",".join(kpi.sources), "list_table": kpi.table, "definition": kpi.definition,
+            "settles_after_days": kpi.settles_after_days,
         }
         for kpi in registry
-    ]).astype({"target_min": "float64", "target_max": "float64"})
+    ]).astype({"target_min": "float64", "target_max": "float64", "settles_after_days": "int32"})
 
 
 def build_registry(connection: Connection, registry: Registry) -> int:
@@ -150,8 +152,18 @@ def build_kpi_sources(connection: Connection, registry: Registry) -> int:
 
 
 def replace_table(connection: Connection, table: str, columns: str, rows: pa.Table) -> None:
-    """Create the table if needed and replace its rows (no DDL on an existing table, so readers of
-    a PostgreSQL warehouse never see it vanish)."""
+    """Create the table if needed and replace its rows. An existing table is never dropped, so
+    readers of a PostgreSQL warehouse never see it vanish; a column a newer Pulse declares is added."""
     connection.execute(f"create table if not exists {table} ({columns})")
     connection.execute(f"delete from {table}")
+    existing = connection.columns(table)
+    for definition in _column_definitions(columns):
+        if definition.split()[0] not in existing:
+            connection.execute(f"alter table {table} add column {definition}")
     append(connection, table, rows)
+
+
+def _column_definitions(columns: str) -> list[str]:
+    """`name type ...` of each column of a create-table body, one per line (constraints left out)."""
+    lines = [line.strip().rstrip(",") for line in columns.strip().splitlines()]
+    return [line.replace(" primary key", "") for line in lines if line and not line.startswith("primary key")]
