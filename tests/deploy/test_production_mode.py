@@ -73,12 +73,13 @@ def test_the_demo_generates_its_secrets_once(tmp_path):
 
 def test_the_environment_wins_over_the_env_file_which_wins_over_the_defaults(tmp_path):
     """As in Compose (`environment:` over `env_file:`) and pydantic-settings (variables over .env)."""
-    env_file = _env_file(tmp_path, {"SUPERSET_HOST": "'10.0.0.1'  # quoted, with a comment",
+    # a loopback address other than the default: the demo refuses any other (scripts/lib/env.sh)
+    env_file = _env_file(tmp_path, {"SUPERSET_HOST": "'localhost'  # quoted, with a comment",
                                     "SUPERSET_PORT": "9001"})
     env = _clean_environment(tmp_path, env_file, SUPERSET_PORT="9002")
     result = _bash('pulse_superset_env; echo "$SUPERSET_HOST $SUPERSET_PORT $SUPERSET_WEBDRIVER_BASEURL"', env)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["10.0.0.1", "9002", "http://10.0.0.1:9002/"]
+    assert result.stdout.split() == ["localhost", "9002", "http://localhost:9002/"]
 
 
 def test_generated_production_secrets_are_fresh_url_safe_and_well_formed(tmp_path):

@@ -18,6 +18,14 @@ from urllib3.util.retry import Retry
 
 # Superset caps page_size at 100 on most list endpoints (API_MAX_PAGE_SIZE).
 PAGE_SIZE = 100
+# Pages need a stable order: without one, PostgreSQL may return a row on two pages and another on
+# none. Given an order column, Flask-AppBuilder adds the primary key as tie-breaker; each endpoint
+# accepts only the columns of its own `order_columns`.
+ORDER_COLUMNS = {
+    "chart": "slice_name", "dashboard": "dashboard_title", "dataset": "table_name",
+    "database": "database_name", "report": "name", "rowlevelsecurity": "name",
+    "security/permissions-resources": "id", "security/roles": "id", "security/users": "id",
+}
 
 
 class SupersetError(RuntimeError):
@@ -127,10 +135,13 @@ class SupersetClient:
 
     def list(self, resource: str, filters: list[dict[str, Any]] | None = None,
              columns: list[str] | None = None) -> Iterator[dict[str, Any]]:
-        """Every row of a list endpoint (`/api/v1/<resource>/`), page by page."""
+        """Every row of a list endpoint (`/api/v1/<resource>/`), page by page (ORDER_COLUMNS)."""
+        if resource not in ORDER_COLUMNS:
+            raise ValueError(f"no order column known for Superset's {resource!r} list: add one to ORDER_COLUMNS")
         page = 0
         while True:
-            query: dict[str, Any] = {"page": page, "page_size": PAGE_SIZE}
+            query: dict[str, Any] = {"page": page, "page_size": PAGE_SIZE,
+                                     "order_column": ORDER_COLUMNS[resource], "order_direction": "asc"}
             if filters:
                 query["filters"] = filters
             if columns:
