@@ -1,7 +1,6 @@
--- The daily summary: each summary KPI at day, ISO week and month, for its latest settled period
--- (the last one ending at least the KPI's settles_after_days before the refresh's last business
--- day: GA4 is still processing yesterday's sessions, yesterday's carts are not decided yet), against
--- the period before and the registry's target, with a weather status:
+-- The daily summary: each summary KPI at day, ISO week and month, for the period it is judged on
+-- (kpi_judged_periods: settled, and at day grain an office day), against the period it is compared
+-- with and the registry's target, with a weather status:
 --   storm  the target is missed, or (no target) the KPI got worse by more than the tolerance;
 --   cloud  the target is met but the KPI got worse by more than the tolerance, or there is nothing
 --          to judge (no value, no previous value for a KPI without target, a neutral KPI);
@@ -19,27 +18,9 @@ kpi_values as (
     where slice_name = 'all'
 ),
 
-window_periods as (
-    select * from {{ scope('window_periods') }}
+judged_periods as (
+    select * from {{ ref('kpi_judged_periods') }}
     where grain in ('day', 'week', 'month')
-),
-
-latest_periods as (
-    select registry.kpi_id, window_periods.grain, max(window_periods.period_start) as period_start
-    from registry
-    inner join window_periods
-        on position(window_periods.grain in registry.grains) > 0
-        and window_periods.last_day <= cast('{{ var("through") }}' as date) - registry.settles_after_days
-    group by registry.kpi_id, window_periods.grain
-),
-
-previous_periods as (
-    select latest_periods.kpi_id, window_periods.grain, max(window_periods.period_start) as period_start
-    from window_periods
-    inner join latest_periods
-        on latest_periods.grain = window_periods.grain
-        and window_periods.period_start < latest_periods.period_start
-    group by latest_periods.kpi_id, window_periods.grain
 ),
 
 stale_kpis as (
@@ -52,8 +33,8 @@ stale_kpis as (
 compared as (
     select
         registry.kpi_id,
-        latest_periods.grain,
-        latest_periods.period_start,
+        judged_periods.grain,
+        judged_periods.period_start,
         current_values.value,
         previous_values.value as previous_value,
         coalesce(registry.target_max, registry.target_min) as target,
@@ -63,20 +44,18 @@ compared as (
         registry.title,
         registry.unit,
         registry.dashboard,
-        stale_kpis.kpi_id is not null as stale
+        stale_kpis.kpi_id is not null as stale,
+        judged_periods.refreshed_through
     from registry
-    inner join latest_periods on latest_periods.kpi_id = registry.kpi_id
-    left join previous_periods
-        on previous_periods.kpi_id = registry.kpi_id
-        and previous_periods.grain = latest_periods.grain
+    inner join judged_periods on judged_periods.kpi_id = registry.kpi_id
     left join kpi_values as current_values
         on current_values.kpi_id = registry.kpi_id
-        and current_values.grain = latest_periods.grain
-        and current_values.period_start = latest_periods.period_start
+        and current_values.grain = judged_periods.grain
+        and current_values.period_start = judged_periods.period_start
     left join kpi_values as previous_values
         on previous_values.kpi_id = registry.kpi_id
-        and previous_values.grain = previous_periods.grain
-        and previous_values.period_start = previous_periods.period_start
+        and previous_values.grain = judged_periods.grain
+        and previous_values.period_start = judged_periods.previous_period_start
     left join stale_kpis on stale_kpis.kpi_id = registry.kpi_id
 ),
 
@@ -122,7 +101,8 @@ final as (
         stale,
         title,
         unit,
-        dashboard
+        dashboard,
+        refreshed_through
     from with_improvement
 )
 

@@ -44,7 +44,7 @@ def statement(tables: list[str]) -> str:
             (select refresh_id from latest),
             (select tables from wrong_counts),
             (select rows from wrong_summary),
-            (select max(period_start) from kpi.kpi_summary where grain = 'day') = (select through from latest)
+            (select max(refreshed_through) from kpi.kpi_summary) = (select through from latest)
     """
 
 
@@ -71,7 +71,7 @@ def main() -> None:
             finally:
                 connection.close()
             looks.append({"refresh_id": row[0], "wrong_counts": int(row[1]), "wrong_summary": int(row[2]),
-                          "summary_day_is_through": bool(row[3])})
+                          "summary_of_latest_refresh": bool(row[3])})
         except Exception as error:  # every error is a finding
             errors.append(f"{type(error).__name__}: {error}")
         time.sleep(0.02)

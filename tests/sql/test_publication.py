@@ -68,6 +68,6 @@ def _run(warehouse: Warehouse, tmp_path: Path, raw_batches, world, target: Path 
     looks = seen["looks"]
     assert len(looks) > CYCLES, "the reader hardly looked"
     broken = [look for look in looks
-              if look["wrong_counts"] or look["wrong_summary"] or not look["summary_day_is_through"]]
+              if look["wrong_counts"] or look["wrong_summary"] or not look["summary_of_latest_refresh"]]
     assert not broken, f"{len(broken)} of {len(looks)} looks saw a mix of refreshes, e.g. {broken[:3]}"
     assert len({look["refresh_id"] for look in looks} & set(refresh_ids)) >= 2, "the reader saw no refresh land"
