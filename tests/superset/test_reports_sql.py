@@ -2,8 +2,10 @@
 
 Each alert's value is computed here from the rows the test wrote and from kpis.yml, and compared
 with what its SQL returns; then the file's condition decides whether it fires. Two days: one where
-every alert must fire, one where none may (its ROAS day had no spend: no value, no alert). Rows at
-other grains and slices carry alarming values as traps. Budget: a few seconds per engine.
+every alert must fire, one where none may (its ROAS day had no spend: no value, no alert). An alert
+judges its KPI's judged day (kpi.kpi_judged_periods): for a KPI that settles after a day, the day
+before the latest. Rows at other grains and slices, and on a day not yet settled, carry the
+opposite values as traps. Budget: a few seconds per engine.
 """
 
 from __future__ import annotations
@@ -60,17 +62,24 @@ def _row(kpi: str, day: dt.date, numerator: float | None, denominator: float, gr
             "slice_value": slice_value, "numerator": numerator, "denominator": denominator, "value": value}
 
 
+def judged_day(kpi: str) -> dt.date:
+    """LATEST and the day before are office days (a Wednesday and a Tuesday)."""
+    return LATEST - dt.timedelta(days=REGISTRY.get(kpi).settles_after_days)
+
+
 def kpi_rows(bad: bool, seed: int) -> list[dict]:
     rng = random.Random(seed)
     rows = []
     for kpi, ((low, high), (least, most), bad_value) in USUAL.items():
+        judged = judged_day(kpi)
         for back in range(HISTORY_DAYS, -1, -1):
             day = LATEST - dt.timedelta(days=back)
             denominator = float(rng.randint(low, high))
             value = rng.uniform(least, most)
-            if day == LATEST and bad:
+            # the judged day is bad on the bad day; a day still settling is bad on the normal day
+            if (day == judged and bad) or (day > judged and not bad):
                 value = bad_value if bad_value is not None else 0.3 * (least + most) / 2
-            if day == LATEST and not bad and kpi == "roas":
+            if day == judged and not bad and kpi == "roas":
                 rows.append(_row(kpi, day, 0.0, 0.0))  # no spend that day
                 continue
             rows.append(_row(kpi, day, round(value * denominator, 6), denominator))
@@ -105,7 +114,8 @@ def expected_value(name: str, rows: list[dict], freshness: list[dict], refreshes
         return (sum(row["stale"] for row in freshness)
                 + (max(row["checked_at"] for row in freshness) < NOW - dt.timedelta(hours=3))
                 + (last_success < NOW - dt.timedelta(hours=26)))
-    value = daily[max(daily)]["value"]
+    judged = judged_day(kpi)
+    value = daily[judged]["value"]
     if value is None:
         return None
     target = REGISTRY.get(kpi).target
@@ -113,7 +123,7 @@ def expected_value(name: str, rows: list[dict], freshness: list[dict], refreshes
         return (value - target.max) / target.max
     if rule == "below":
         return (target.min - value) / target.min
-    weeks_before = [daily[max(daily) - dt.timedelta(weeks=n)] for n in range(1, 5)]
+    weeks_before = [daily[judged - dt.timedelta(weeks=n)] for n in range(1, 5)]
     usual = sum(row["numerator"] for row in weeks_before) / sum(row["denominator"] for row in weeks_before)
     return (usual - value) / usual
 
@@ -126,11 +136,15 @@ def fires(name: str, value: float | None) -> bool:
 def build(url: str, rows: list[dict], freshness: list[dict], refreshes: list[dict]) -> None:
     with Warehouse(url).connect() as connection, connection.transaction():
         ensure_meta(connection)
-        connection.execute(f"create table kpi.kpi_values ({KPI_DDL['kpi.kpi_values']})")
+        for table in ("kpi.kpi_values", "kpi.kpi_judged_periods"):
+            connection.execute(f"create table {table} ({KPI_DDL[table]})")
         connection.execute(f"create table if not exists meta.kpi_refreshes ({REFRESHES_DDL})")
         build_registry(connection, REGISTRY)
-        for table, records in (("kpi.kpi_values", rows), ("meta.source_freshness", freshness),
-                               ("meta.kpi_refreshes", refreshes)):
+        judged = [{"kpi_id": kpi, "grain": "day", "period_start": judged_day(kpi),
+                   "previous_period_start": judged_day(kpi) - dt.timedelta(days=1), "refreshed_through": LATEST}
+                  for kpi in USUAL]
+        for table, records in (("kpi.kpi_values", rows), ("kpi.kpi_judged_periods", judged),
+                               ("meta.source_freshness", freshness), ("meta.kpi_refreshes", refreshes)):
             for record in records:
                 connection.execute(f"insert into {table} ({', '.join(record)}) "
                                    f"values ({', '.join(':' + key for key in record)})", record)

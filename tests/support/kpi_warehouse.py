@@ -34,7 +34,10 @@ KPI_DDL = {
         kpi_id text not null, grain text not null, period_start date not null, value double precision,
         previous_value double precision, change double precision, target double precision,
         vs_target double precision, better text not null, status text not null, stale boolean not null,
-        title text not null, unit text not null, dashboard text not null""",
+        title text not null, unit text not null, dashboard text not null, refreshed_through date""",
+    "kpi.kpi_judged_periods": """
+        kpi_id text not null, grain text not null, period_start date not null, previous_period_start date,
+        refreshed_through date not null""",
     "kpi.top_search_terms": "period_start date, grain text, rank integer, search_term text, searches bigint",
     "kpi.top_exit_pages": "period_start date, grain text, rank integer, page_path text, exits bigint",
     "kpi.top_customers": """period_start date, grain text, rank integer, customer_id bigint, customer_name text,
