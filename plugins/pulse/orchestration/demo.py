@@ -26,7 +26,8 @@ import click
 from pulse.settings import Settings, get_settings
 
 SANDBOX, MAILSINK, DATADOCS, AIRFLOW, SUPERSET = "sandbox", "mailsink", "datadocs", "airflow", "superset"
-SERVICES = (SANDBOX, MAILSINK, DATADOCS, AIRFLOW, SUPERSET)
+SUPERSET_WORKER, SUPERSET_BEAT = "superset_worker", "superset_beat"
+SERVICES = (SANDBOX, MAILSINK, DATADOCS, AIRFLOW, SUPERSET, SUPERSET_WORKER, SUPERSET_BEAT)
 
 # The demo's Airflow keeps its metadata in SQLite, where every component writes: wait up to a
 # minute for the file lock instead of pysqlite's 5 seconds, which a busy small machine exceeds.
@@ -231,6 +232,30 @@ def start_superset(settings: Settings) -> str:
     return done.stdout.strip().splitlines()[0] if done.stdout.strip() else f"UI {url}"
 
 
+def start_superset_reports(settings: Settings) -> str:
+    """Superset's Celery worker and beat, which send the scheduled reports and alerts into the mail
+    sink. They need Redis (Celery's broker) and Chromium (screenshots); without them the demo runs
+    on, and says what the reports would need."""
+    import shutil
+    import socket
+    from urllib.parse import urlsplit
+
+    broker = urlsplit(os.environ.get("SUPERSET_CELERY_BROKER_URL") or os.environ.get("SUPERSET_REDIS_URL")
+                      or "redis://127.0.0.1:6379/1")
+    try:
+        socket.create_connection((broker.hostname or "127.0.0.1", broker.port or 6379), timeout=3).close()
+    except OSError:
+        return (f"skipped: no Redis at {broker.hostname}:{broker.port or 6379}, so no scheduled reports or "
+                "alerts (start Redis, then `make demo` again)")
+    manager = _manager()
+    for name, script in ((SUPERSET_WORKER, "superset-worker.sh"), (SUPERSET_BEAT, "superset-beat.sh")):
+        manager.start(name, [str(settings.home / "scripts" / script)], cwd=settings.home)
+    browser = "" if shutil.which("chromium") and shutil.which("chromedriver") else (
+        "; no chromium/chromedriver here, so reports cannot take screenshots (scripts/ensure-system-deps.sh)")
+    return (f"Celery worker and beat: the daily summary is mailed at 07:00 {settings.business_timezone} "
+            f"into {settings.data_dir / 'mail'}{browser}")
+
+
 def superset_url() -> str:
     return f"http://{os.environ.get('SUPERSET_HOST', '127.0.0.1')}:{os.environ.get('SUPERSET_PORT', '8088')}"
 
@@ -308,7 +333,7 @@ def demo() -> None:
 def start() -> None:
     """Company, sources, Airflow, the pipeline through DAG runs, Superset. Idempotent."""
     settings = get_settings()
-    progress = Progress(9)
+    progress = Progress(10)
     progress.run("sample company", lambda: generate_company(settings))
     progress.run("shop database and CSV drops", lambda: write_company_systems(settings))
     progress.run("sandbox source APIs", lambda: start_sandbox(settings))
@@ -317,6 +342,7 @@ def start() -> None:
     progress.run("Airflow", lambda: start_airflow(settings))
     progress.run("pipeline: backfill through Airflow DAG runs, then the KPI build", lambda: run_pipeline(settings))
     progress.run("Superset", lambda: start_superset(settings))
+    progress.run("Superset reports and alerts", lambda: start_superset_reports(settings))
     progress.run("summary", lambda: None)
     _summary(settings, time.monotonic() - progress.began)
 
