@@ -14,6 +14,7 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
+from pulse.business_calendar import BusinessCalendar
 from pulse.kpi.registry import Kpi, Registry, load_registry
 from pulse.transform.refresh import REFRESHES_DDL
 from pulse.warehouse.connection import Warehouse
@@ -35,6 +36,7 @@ KPI_DDL = {
         previous_value double precision, change double precision, target double precision,
         vs_target double precision, better text not null, status text not null, stale boolean not null,
         title text not null, unit text not null, dashboard text not null, refreshed_through date""",
+    "kpi.kpi_calendar": "day date not null, iso_weekday integer not null, is_office_day boolean not null, holiday_name text",
     "kpi.kpi_judged_periods": """
         kpi_id text not null, grain text not null, period_start date not null, previous_period_start date,
         refreshed_through date not null""",
@@ -154,7 +156,10 @@ def make_fixture(registry: Registry | None = None, *, end: dt.date | None = None
 def _lists(end: dt.date) -> dict[str, list[dict[str, Any]]]:
     moment = dt.datetime.combine(end, dt.time(10, 30), tzinfo=dt.UTC)
     days = period_starts("day", end, 3)
+    calendar = BusinessCalendar.from_settings()
     return {
+        "kpi.kpi_calendar": [{"day": day, "iso_weekday": day.isoweekday(), "is_office_day": calendar.is_office_day(day),
+                              "holiday_name": calendar.holiday_name(day)} for day in period_starts("day", end, 120)],
         "kpi.top_search_terms": [{"period_start": day, "grain": "day", "rank": rank, "search_term": term,
                                   "searches": 50 - rank} for day in days
                                  for rank, term in enumerate(("pallets", "gloves", "tape"), start=1)],

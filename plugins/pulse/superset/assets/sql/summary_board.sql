@@ -1,6 +1,6 @@
 -- The summary board: one row per summary KPI and grain from kpi.kpi_summary, with its weather
 -- symbol, a link to its detail dashboard, its value as text in its unit and a sparkline of its
--- last 14 periods. Text is built here because a table column has one number format for all rows.
+-- last 14 periods (at day grain office days, as the summary judges them). Text is built here because a table column has one number format for all rows.
 -- `grain` is the board's grain (day, week, month); a KPI without it (NPS is monthly) shows its
 -- next coarser grain there, named in `kpi_grain`.
 with summary as (
@@ -36,7 +36,11 @@ history as (
         on kpi_values.kpi_id = summary.kpi_id
         and kpi_values.grain = summary.grain
         and kpi_values.period_start <= summary.period_start
+    left join kpi.kpi_calendar as calendar
+        on kpi_values.grain = 'day'
+        and calendar.day = kpi_values.period_start
     where kpi_values.slice_name = 'all'
+        and (kpi_values.grain <> 'day' or calendar.is_office_day)
 ),
 
 board_grains as (

@@ -1,5 +1,6 @@
 -- The recent history of every summary KPI (slice `all`), up to the period kpi.kpi_summary reports:
--- the summary tiles draw it, so a tile never shows a period the summary has not closed yet.
+-- the summary tiles draw it, so a tile never shows a period the summary has not closed yet. At day
+-- grain office days only, as the summary judges them: a tile compares with the office day before.
 with summary as (
     select
         kpi_id,
@@ -24,7 +25,11 @@ history as (
         on kpi_values.kpi_id = summary.kpi_id
         and kpi_values.grain = summary.grain
         and kpi_values.period_start <= summary.summary_period
+    left join kpi.kpi_calendar as calendar
+        on kpi_values.grain = 'day'
+        and calendar.day = kpi_values.period_start
     where kpi_values.slice_name = 'all'
+        and (kpi_values.grain <> 'day' or calendar.is_office_day)
 ),
 
 final as (
