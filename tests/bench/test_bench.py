@@ -4,6 +4,8 @@ real pipeline tasks, the loader paths, the one-day refresh and every dashboard c
 DuckDB and PostgreSQL. No timing is asserted; what the harness reports is checked against what it
 must be.
 
+The plans' sizes and `make bench`'s choice of plan are checked without running them.
+
 Budget: about 3 minutes on an idle 2-core machine (most of it the two companies' pipeline tasks).
 """
 
@@ -121,13 +123,28 @@ def test_the_report_states_every_target_beside_its_measure_and_keeps_the_hand_wr
     for target in targets:
         assert f"| {target['what']} | {target['measured']} | {target['target']} |" in text
     assert f"Load average during the run: {written['load_average']['mean']}" in text
+    assert "produced by `make bench QUICK=1` (`pulse bench --plan quick`)" in text
+    assert "shared with other test runs" in text and "p50 / p95 of their medians" in text
+    for row in written["full_refresh"]:  # each company's full build, timed when its cache was built
+        assert f"| {row['company']} | {report._s(row['duckdb_refresh_seconds'])} |" in text
+    assert [row["company"] for row in written["full_refresh"]] == \
+        [PLAN.company(PLAN.short, Path()).describe(), PLAN.company(PLAN.long, Path()).describe()]
     for engine in written["loader"]:
         assert engine["rows"] == PLAN.loader_rows
         assert engine["to_sql_rows"] == PLAN.to_sql_rows[engine["engine"]]
 
 
-def test_the_quick_plan_is_smaller_than_the_full_one():
-    full, quick = Plan.full(), Plan.quick()
+def test_the_plans_grow_from_quick_to_standard_to_full():
+    quick, standard, full = (Plan.named(name) for name in ("quick", "standard", "full"))
     assert quick.loader_rows < full.loader_rows and quick.long[1] < full.long[1]
     assert full.long == (10, 1095) and full.loader_rows == 1_000_000 and full.sources is None
-    assert Path(REPO_ROOT / "Makefile").read_text().count("pulse bench $(if $(QUICK),--quick)") == 1
+    # standard measures what full measures, over the same three years at a tenth of the scale
+    assert standard.long == (1, 1095) and standard.short == (1, 30) and standard.pipeline == ((1, 1095),)
+    assert standard.loader_rows == full.loader_rows and standard.sources is None and not standard.preload
+    assert (standard.refresh_runs, standard.query_runs, standard.pipeline_runs) == \
+        (full.refresh_runs, full.query_runs, full.pipeline_runs)
+    with pytest.raises(ValueError, match="unknown bench plan"):
+        Plan.named("huge")
+    makefile = Path(REPO_ROOT / "Makefile").read_text()
+    assert "BENCH_PLAN ?= standard" in makefile
+    assert makefile.count("pulse bench --plan $(if $(QUICK),quick,$(BENCH_PLAN))") == 1

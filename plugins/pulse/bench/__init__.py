@@ -5,3 +5,5 @@ refresh at a short and a long history, dashboard query times against computing t
 facts, and the daily pipeline's wall time and peak task memory, on DuckDB and PostgreSQL. Results
 go to `bench/results/latest.json` and `docs/benchmarks.md`; see `pulse.bench.run`.
 """
+
+PLANS = ("quick", "standard", "full")  # the named plans of `pulse.bench.run.Plan`

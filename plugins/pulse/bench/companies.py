@@ -11,7 +11,8 @@ on `pulse bench --rebuild`:
    validated by its suite and loaded; `history/data` keeps the landing and validated batches).
 3. `before.duckdb` and the PostgreSQL database `pulse_bench_<company>_before`: that raw data with
    the KPI layer fully built through the day before the daily run. PostgreSQL gets the same
-   batches through the same load step.
+   batches through the same load step. The full builds' times are kept in `before.json` (the
+   bench's full-refresh figures).
 
 Backfilling three years through the sandbox takes a while; GA4's reports over all of it are
 computed by the sandbox in minutes, so the history load allows long HTTP reads.
@@ -147,11 +148,19 @@ def prepare(company: Company, progress: Callable[[str], None] = print, rebuild: 
         done["history"] = _history(company, progress)
         _mark(company, "history", history_key)
     before_key = fingerprint(_KPI_CODE, history_key)
-    if _stage(company, "before") != before_key:
+    if _stage(company, "before") != before_key or not (company.root / "before.json").exists():
         progress(f"{company.describe()}: building the KPI layer through {company.end - dt.timedelta(days=1)}")
         done["before"] = _before(company)
+        measured = {**done["before"], "measured_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+        (company.root / "before.json").write_text(json.dumps(measured) + "\n")
         _mark(company, "before", before_key)
     return done
+
+
+def full_refresh(company: Company) -> dict[str, Any]:
+    """The full KPI build over the company's whole history, as timed when its cache was built
+    (`before.json`: seconds on DuckDB, PostgreSQL's load of the history, then its build)."""
+    return json.loads((company.root / "before.json").read_text())
 
 
 def _contracts() -> list[tuple]:

@@ -2,7 +2,7 @@
 with each measured figure beside its target, then the detail tables.
 
 `docs/benchmarks.md` keeps its hand-written parts (what was profiled and fixed); only the part
-between the two `bench:` markers is replaced by each full run.
+between the two `bench:` markers is replaced by each run.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ SUMMARY_QUERY_SECONDS = {"duckdb": 0.2, "postgres": 1.0}  # every summary chart'
 PIPELINE_SECONDS = 600.0  # the daily pipeline at scale 10
 TASK_PEAK_BYTES = 2 * GIB  # no task above
 ENGINES = {"duckdb": "DuckDB", "postgres": "PostgreSQL"}
+COMMANDS = {"quick": "make bench QUICK=1", "standard": "make bench", "full": "make bench BENCH_PLAN=full"}
 
 
 @dataclass(frozen=True)
@@ -97,9 +98,13 @@ def markdown(results: dict[str, Any]) -> str:
         f"{machine['memory_gib']} GiB; {machine['os']}; Python {machine['python']}, DuckDB {machine['duckdb']}, "
         f"PostgreSQL {machine['postgresql']}, pandas {machine['pandas']}, pyarrow {machine['pyarrow']}.",
         "",
+        f"Plan `{results['mode']}`, produced by `{COMMANDS[results['mode']]}` (`pulse bench --plan "
+        f"{results['mode']}`); the plans are described in `pulse.bench.run.Plan`.",
+        "",
         f"**Load average during the run: {load['mean']} (min {load['min']}, max {load['max']})** on "
-        f"{machine['cores']} cores: the machine was shared, so every time below is longer than on an idle machine; "
-        "ratios compare figures measured in the same run, their repetitions interleaved.",
+        f"{machine['cores']} cores: the machine was shared with other test runs, so every time below is pessimistic "
+        "(longer than on an idle machine); ratios compare figures measured in the same run, their repetitions "
+        "interleaved.",
         "",
         "Each figure is the median of its runs (the raw runs are in `bench/results/latest.json`).",
         "", "### Targets", "",
@@ -126,6 +131,12 @@ def markdown(results: dict[str, Any]) -> str:
             row = figures[label]
             lines.append(f"| {ENGINES[engine]} | {row['company']} | {_s(row['median_seconds'])} | "
                          f"{', '.join(_s(s) for s in row['runs_seconds'])} |")
+    lines += ["", "### Full KPI refresh (the whole history, timed when the company's cache was built)", "",
+              "| History | DuckDB | PostgreSQL: load of the history | PostgreSQL: build | Measured |",
+              "|---|---:|---:|---:|---|"]
+    for row in results["full_refresh"]:
+        lines.append(f"| {row['company']} | {_s(row['duckdb_refresh_seconds'])} | {_s(row['postgres_load_seconds'])} | "
+                     f"{_s(row['postgres_refresh_seconds'])} | {row['measured_at'][:16].replace('T', ' ')} UTC |")
     lines += _query_tables(results["queries"])
     lines += ["", "### Daily pipeline (every extract DAG, then the KPI build; tasks one after another)", "",
               "| Company | Wall time | KPI refresh | Largest task (peak RSS) | Slowest task | GA4 requests |",
@@ -168,10 +179,17 @@ def _query_tables(figures: dict[str, Any]) -> list[str]:
         name = chart["chart"]
         lines.append(f"| `{name}` | {chart['dashboard'].removesuffix('.yaml')} | "
                      f"{_ms(by_engine['duckdb'][name]['median_seconds'])} | {_ms(chart['median_seconds'])} |")
-    medians = {e: statistics.median(c["median_seconds"] for c in by_engine[e].values()) for e in ENGINES}
-    lines += ["", f"All {len(by_engine['duckdb'])} charts: median "
-              + ", ".join(f"{ENGINES[e]} {_ms(m)}" for e, m in medians.items()) + "."]
+    spread = {e: percentiles([c["median_seconds"] for c in by_engine[e].values()]) for e in ENGINES}
+    lines += ["", f"All {len(by_engine['duckdb'])} charts, p50 / p95 of their medians: "
+              + ", ".join(f"{ENGINES[e]} {_ms(p50)} / {_ms(p95)}" for e, (p50, p95) in spread.items()) + "."]
     return lines
+
+
+def percentiles(values: list[float]) -> tuple[float, float]:
+    """p50 and p95 (linear between the closest ranks)."""
+    if len(values) == 1:
+        return values[0], values[0]
+    return statistics.median(values), statistics.quantiles(values, n=20, method="inclusive")[-1]
 
 
 def _bulk(engine: str) -> str:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pulse.bench import companies, databases, queries, tasks
+from pulse.bench import PLANS, companies, databases, queries, tasks
 from pulse.bench.companies import Company, PipelineOn
 from pulse.bench.sandbox import SandboxProcess
 from pulse.bench.timing import LoadSampler, Timing, machine
@@ -28,7 +28,17 @@ from pulse.warehouse.connection import Warehouse
 
 @dataclass(frozen=True)
 class Plan:
-    """How much to measure. `full()` is `make bench`; `quick()` checks the harness in seconds."""
+    """How much to measure (`pulse bench --plan NAME`, `make bench BENCH_PLAN=NAME`):
+
+    - `full`: the targets' own sizes, scale 10 over three years. Generating that world alone takes
+      about 130 s of CPU and 7 GB, and extracting three years of it through the sandbox APIs hours:
+      a dedicated machine's run.
+    - `standard` (`make bench`): the same measurements at scale 1 over three years (the loader still
+      at a million rows), in about an hour on a 2-core machine. No scale-10 company, so the daily
+      pipeline's scale-10 targets are not checked; `to_sql` on DuckDB (one insert per row, its rate
+      independent of the count) loads 10,000 rows.
+    - `quick` (`make bench QUICK=1`): checks the harness in minutes; its figures mean little.
+    """
 
     mode: str
     loader_rows: int
@@ -51,9 +61,20 @@ class Plan:
                    ((1, 1095), (10, 1095)), 3, 5, 3)
 
     @classmethod
+    def standard(cls) -> Plan:
+        return cls("standard", 1_000_000, {"duckdb": 10_000, "postgres": 1_000_000}, 3, (1, 30), (1, 1095),
+                   ((1, 1095),), 3, 5, 3)
+
+    @classmethod
     def quick(cls) -> Plan:
         return cls("quick", 3_000, {"duckdb": 300, "postgres": 3_000}, 1, (0.05, 7), (0.05, 14),
                    ((0.05, 14),), 1, 1, 1, preload=True, sources=("ga4", "nps", "aircall"))
+
+    @classmethod
+    def named(cls, name: str) -> Plan:
+        if name not in PLANS:
+            raise ValueError(f"unknown bench plan {name!r}; one of {', '.join(PLANS)}")
+        return getattr(cls, name)()
 
     def company(self, scale_days: tuple[float, int], base: Path) -> Company:
         return Company(scale_days[0], scale_days[1], base, self.sources)
@@ -111,6 +132,8 @@ def run_bench(plan: Plan, base: Path, progress: Callable[[str], None] = print, *
             daily[company.key] = _daily_runs(company, runs, scratch, progress,
                                              companies.NO_DATA_DOCS if plan.preload else {})
         results["pipeline"] = [daily[company.key].as_dict() for company in reported]
+        results["full_refresh"] = [{"company": company.describe(), **companies.full_refresh(company)}
+                                   for company in dict.fromkeys([short, long])]
 
         with ExitStack() as stack:
             progress("one-day KPI refresh")
