@@ -34,7 +34,7 @@ class Plan:
       about 130 s of CPU and 7 GB, and extracting three years of it through the sandbox APIs hours:
       a dedicated machine's run.
     - `standard` (`make bench`): the same measurements at scale 1 over three years (the loader still
-      at a million rows), in about an hour on a 2-core machine. No scale-10 company, so the daily
+      at a million rows), in about half an hour on a 2-core machine. No scale-10 company, so the daily
       pipeline's scale-10 targets are not checked; `to_sql` on DuckDB (one insert per row, its rate
       independent of the count) loads 10,000 rows.
     - `quick` (`make bench QUICK=1`): checks the harness in minutes; its figures mean little.
