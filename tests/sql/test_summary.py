@@ -19,8 +19,8 @@ import pytest
 
 from pulse.business_calendar import BusinessCalendar
 from pulse.kpi.registry import Kpi, load_registry
+from pulse.periods import period_end, period_start
 from pulse.transform.refresh import SUMMARY_TOLERANCE
-from pulse.transform.scope import period_end, period_start
 
 REGISTRY = load_registry()
 SUMMARY_GRAINS = ("day", "week", "month")

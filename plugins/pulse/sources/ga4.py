@@ -30,9 +30,10 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 from pulse.landing import BatchWriter, LandingBatch
+from pulse.periods import period_end
 from pulse.sources.base import ExtractRequest, Source
 from pulse.sources.ga4_client import GA4Api, GA4Error
-from pulse.sources.ga4_reports import FIELD_NAMES, REPORTS, PlannedReport, ReportSpec, period_end, plan
+from pulse.sources.ga4_reports import FIELD_NAMES, REPORTS, PlannedReport, ReportSpec, plan
 from pulse.sources.streams import ContractError, Field, Stream
 
 log = logging.getLogger(__name__)

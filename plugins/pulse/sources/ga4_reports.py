@@ -22,6 +22,8 @@ from google.analytics.data_v1beta.types import (
     RunReportRequest,
 )
 
+from pulse.periods import period_end, period_start
+
 MAX_DATE_RANGES = 4  # GA4 accepts at most 4 date ranges per report
 
 USER_METRICS = ("totalUsers", "newUsers", "activeUsers")
@@ -134,29 +136,6 @@ class PlannedReport:
     def describe(self, offset: int, limit: int) -> dict[str, Any]:
         return {"name": self.spec.name, "grain": self.spec.grain, "offset": offset, "limit": limit,
                 "ranges": [r.as_json() for r in self.ranges]}
-
-
-def period_start(day: dt.date, grain: str) -> dt.date:
-    if grain == "day":
-        return day
-    if grain == "week":
-        return day - dt.timedelta(days=day.weekday())
-    if grain == "month":
-        return day.replace(day=1)
-    if grain == "quarter":
-        return dt.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
-    raise ValueError(f"unknown grain {grain!r}")
-
-
-def period_end(start: dt.date, grain: str) -> dt.date:
-    """The last day of the period starting on `start`."""
-    if grain == "day":
-        return start
-    if grain == "week":
-        return start + dt.timedelta(days=6)
-    months = {"month": 1, "quarter": 3}[grain]
-    month = start.month - 1 + months
-    return dt.date(start.year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)
 
 
 def plan(specs: tuple[ReportSpec, ...], first_day: dt.date, last_day: dt.date) -> list[PlannedReport]:
