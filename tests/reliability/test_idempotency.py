@@ -98,7 +98,7 @@ def every_dag() -> dict:
 
 
 @pytest.fixture(scope="module")
-def rounds(airflow_metadata, tmp_path_factory) -> Iterator[Rounds]:
+def rounds(airflow_db, tmp_path_factory) -> Iterator[Rounds]:
     world = generate(**WORLD)
     root = tmp_path_factory.mktemp("idempotency")
     patch = pytest.MonkeyPatch()

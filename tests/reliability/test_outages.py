@@ -44,7 +44,7 @@ def local_days(moments: pd.Series, zone: str) -> pd.Series:
 
 
 @pytest.fixture(scope="module")
-def outage(airflow_metadata, tmp_path_factory):
+def outage(airflow_db, tmp_path_factory):
     from pulse.orchestration.extract_dag import build_extract_dag
 
     world = generate(**WORLD)
