@@ -98,7 +98,7 @@ def markdown(results: dict[str, Any]) -> str:
         f"{machine['memory_gib']} GiB; {machine['os']}; Python {machine['python']}, DuckDB {machine['duckdb']}, "
         f"PostgreSQL {machine['postgresql']}, pandas {machine['pandas']}, pyarrow {machine['pyarrow']}.",
         "",
-        f"Plan `{results['mode']}`, produced by `{COMMANDS[results['mode']]}` (`pulse bench --plan "
+        f"Plan `{results['mode']}` at commit `{results.get('commit', 'unknown')}`, produced by `{COMMANDS[results['mode']]}` (`pulse bench --plan "
         f"{results['mode']}`); the plans are described in `pulse.bench.run.Plan`.",
         "",
         f"**Load average during the run: {load['mean']} (min {load['min']}, max {load['max']})** on "

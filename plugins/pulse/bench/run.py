@@ -12,6 +12,7 @@ import datetime as dt
 import os
 import shutil
 import statistics
+import subprocess
 import time
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -117,7 +118,7 @@ def run_bench(plan: Plan, base: Path, progress: Callable[[str], None] = print, *
 
     with LoadSampler() as load:
         results: dict[str, Any] = {"mode": plan.mode, "started_at": dt.datetime.now(dt.UTC).isoformat(),
-                                   "machine": machine(), "cache_rebuilt": prepared, "task_startup_seconds": startup,
+                                   "machine": machine(), "commit": _commit(), "cache_rebuilt": prepared, "task_startup_seconds": startup,
                                    "tasks_preloaded": plan.preload}
         progress("loader")
         results["loader"] = tasks.in_child("loader", _loader, plan.loader_rows, plan.to_sql_rows, plan.loader_runs,
@@ -143,6 +144,17 @@ def run_bench(plan: Plan, base: Path, progress: Callable[[str], None] = print, *
     results["load_average"] = load.summary()
     results["duration_seconds"] = time.perf_counter() - began
     return results
+
+
+def _commit() -> str:
+    """The code measured: `git describe --always --dirty` of the checkout, or "unknown"."""
+    from pulse.settings import REPO_ROOT
+
+    try:
+        return subprocess.run(["git", "-C", str(REPO_ROOT), "describe", "--always", "--dirty"], capture_output=True,
+                              text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
 
 
 def _prepare(company: Company, rebuild: bool) -> dict[str, Any]:
