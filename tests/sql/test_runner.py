@@ -83,6 +83,9 @@ def test_the_dialect_decides_only_inside_macros(tmp_path):
     ({"staging/stg_a": "select * from {{ ref('fct_b') }}", "marts/fct_b": "select 1"}, "points from staging up"),
     ({"marts/fct_a": "select * from {{ ref('nothing') }}"}, "names no model"),
     ({"staging/stg_a": "select {{ var('unknown') }}"}, "var('unknown')"),
+    ({"marts/fct_orders": "{{ config(day_column='placed_day', attribute_dates=['first_day']) }}select 1",
+      "kpi/values/revenue": "{{ kpi_values(numerator=part(ref('fct_orders'), 'first_day', agg='count')) }}"},
+     "'first_day' is an attribute date of fct_orders"),
 ])
 def test_an_inconsistent_project_is_refused_with_the_model_named(tmp_path, models, message):
     root = project(tmp_path, **models)

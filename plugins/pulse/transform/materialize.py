@@ -38,7 +38,8 @@ KPI_VALUES_COLUMNS = """
 @dataclass(frozen=True)
 class Built:
     """What building one model did: rows it holds now, and for incremental facts the business days
-    whose rows changed (every date value of a row that was added, changed or removed)."""
+    whose rows changed (every date value of a row that was added, changed or removed, except the
+    model's `attribute_dates`)."""
 
     rows: int | None
     changed_days: frozenset[dt.date] = frozenset()
@@ -90,7 +91,10 @@ def _incremental_days(connection: Connection, model: Model, sql: str, *, full: b
     columns = connection.columns(candidate)
     if day_column not in columns:
         raise ProjectError(f"{model.path}: day_column {day_column!r} is not a column of the model")
-    day_columns = [name for name, kind in columns.items() if kind.lower() == "date"]
+    # an attribute date (a customer's first web order day on each of its orders) dates no record:
+    # a new order must not mark that old day as changed
+    attributes = set(model.config.get("attribute_dates") or ())
+    day_columns = [name for name, kind in columns.items() if kind.lower() == "date" and name not in attributes]
     if day_column not in day_columns:
         raise ProjectError(f"{model.path}: day_column {day_column!r} is {columns[day_column]}, not a date")
     stored = connection.columns(model.relation) if connection.table_exists(model.relation) else None

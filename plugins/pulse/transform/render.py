@@ -60,7 +60,7 @@ class Renderer:
             slice_null_label=self._slice_null_label,
             raise_error=self._raise,
             registry=registry,
-            part=parts.part,
+            part=self._part,
             period_part=parts.period_part,
             measure=parts.measure,
         )
@@ -102,6 +102,15 @@ class Renderer:
             raise ProjectError(f"ref({name!r}) names no model")
         self._current().refs.add(name)
         return self.models[name].relation
+
+    def _part(self, relation: str, day: str | None = None, **options: Any) -> dict[str, Any]:
+        """parts.part, refusing to date records by a fact's attribute date: those dates are left out
+        of the fact's changed days, so such a KPI would miss late changes."""
+        for model in self.models.values():
+            if model.relation == relation and day in (model.config.get("attribute_dates") or ()):
+                raise ProjectError(f"part of {relation}: {day!r} is an attribute date of {model.name} "
+                                   "(config attribute_dates), not a day that dates its records")
+        return parts.part(relation, day, **options)
 
     def _source(self, source: str, stream: str) -> str:
         self._current().sources.add((source, stream))

@@ -1,4 +1,4 @@
-{{ config(day_column='placed_day', window=true) }}
+{{ config(day_column='placed_day', window=true, attribute_dates=['first_web_order_day']) }}
 
 with
 
