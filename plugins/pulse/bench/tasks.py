@@ -116,9 +116,11 @@ def startup() -> dict[str, float]:
     seconds = {}
     for kind, modules in TASK_IMPORTS.items():
         began = time.perf_counter()
-        subprocess.run([sys.executable, "-c", "; ".join(f"import {module}" for module in modules)], check=True,
-                       capture_output=True)
+        done = subprocess.run([sys.executable, "-c", "; ".join(f"import {module}" for module in modules)],
+                              capture_output=True, text=True, check=False)
         seconds[kind] = time.perf_counter() - began
+        if done.returncode:
+            raise TaskFailed(f"importing {', '.join(modules)} in a fresh interpreter failed:\n{done.stderr[-3000:]}")
     return seconds
 
 
