@@ -67,6 +67,18 @@ if _env("PULSE_ENV") == "production" and not _SHARED_BACKENDS:
         "Pulse refuses to start Superset in production mode without SUPERSET_DATABASE_URI on PostgreSQL "
         "and SUPERSET_REDIS_URL (scripts/lib/env.sh builds both from .env)."
     )
+# On SQLite metadata (the demo) the action log goes to the process's own log, not the `logs`
+# table: a report execution holds SQLite's one write lock from its alert query through its
+# screenshot, and every request of that screenshot would wait 5 s on it to write its log row.
+if SQLALCHEMY_DATABASE_URI.startswith("sqlite"):
+    from superset.utils.log import AbstractEventLogger
+
+    class ProcessLogEventLogger(AbstractEventLogger):
+        def log(self, user_id: int | None, action: str, *args: Any, **kwargs: Any) -> None:
+            logging.getLogger("superset.events").debug("event %s by user %s: %s", action, user_id, kwargs)
+
+    EVENT_LOGGER = ProcessLogEventLogger()
+
 # SQLite warehouses stay blocked (they expose the server's file system); DuckDB is opened
 # read-only with external file access disabled (see superset_assets/databases/).
 PREVENT_UNSAFE_DB_CONNECTIONS = True
