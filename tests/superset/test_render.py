@@ -26,6 +26,7 @@ SCREENSHOTS = REPO_ROOT / "test-results" / "screenshots"
 _, DASHBOARDS = build()
 GRID_UNIT_PX = 8  # Superset's GRID_BASE_UNIT
 LOAD_TIMEOUT = 180.0
+LOGIN_TIMEOUT = 120.0
 ERROR_SELECTORS = ('[data-test="chart-grid-component"] .ant-alert-error, '
                    '[data-test="chart-grid-component"] [data-test="error-tooltip"], '
                    '[data-test="chart-grid-component"] .alert-danger')
@@ -56,21 +57,33 @@ def browser(deployment) -> Iterator:
     driver.set_script_timeout(LOAD_TIMEOUT)
     driver.set_page_load_timeout(LOAD_TIMEOUT)
     try:
-        server = deployment.server
-        driver.get(f"{server.url}/login/")
-        deadline = time.monotonic() + 60
-        while not driver.find_elements(By.CSS_SELECTOR, "input#username"):
-            assert time.monotonic() < deadline, "the login form did not appear"
-            time.sleep(0.5)
-        driver.find_element(By.CSS_SELECTOR, "input#username").send_keys(server.admin_user)
-        driver.find_element(By.CSS_SELECTOR, "input[type=password]").send_keys(server.admin_password)
-        driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-        while "/login" in driver.current_url:
-            assert time.monotonic() < deadline, "login did not succeed"
-            time.sleep(0.5)
+        _log_in(driver, deployment.server, By)
         yield driver
     finally:
         driver.quit()
+
+
+def _log_in(driver, server, by) -> None:
+    """Superset's React login form can appear before it takes input, and a click then does nothing:
+    type and submit again every 10 s until the login goes through."""
+    driver.get(f"{server.url}/login/")
+    deadline, next_try = time.monotonic() + LOGIN_TIMEOUT, 0.0
+    while "/login" in driver.current_url:
+        if time.monotonic() > deadline:
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            driver.save_screenshot(str(SCREENSHOTS / "login-failed.png"))
+            raise AssertionError(f"login did not succeed in {LOGIN_TIMEOUT:.0f} s (page {driver.current_url}; "
+                                 f"screenshot {SCREENSHOTS / 'login-failed.png'})")
+        fields = driver.find_elements(by.CSS_SELECTOR, "input#username")
+        if fields and time.monotonic() >= next_try:
+            fields[0].clear()
+            fields[0].send_keys(server.admin_user)
+            password = driver.find_element(by.CSS_SELECTOR, "input[type=password]")
+            password.clear()
+            password.send_keys(server.admin_password)
+            driver.find_element(by.CSS_SELECTOR, "button[type=submit]").click()
+            next_try = time.monotonic() + 10
+        time.sleep(0.5)
 
 
 # One atomic look at the page (elements come and go while charts load).
