@@ -87,15 +87,11 @@ def read_documents(root: Path, folder: str) -> dict[str, Any]:
     }
 
 
-def write_bundle(bundle: Mapping[str, Any], root: Path = ASSETS_DIR) -> list[str]:
-    """Make the bundle folders of `root` hold exactly `bundle`; return the paths that changed.
-
-    Files of the four object folders that are not in `bundle` are deleted; `roles/`, `rls/` and
-    anything else under `root` are left alone.
-    """
+def write_documents(root: Path, documents: Mapping[str, Any], existing: set[str]) -> list[str]:
+    """Write each document as canonical YAML under `root` (unless unchanged) and delete the
+    `existing` paths no document names; return the paths that changed."""
     changed = []
-    wanted = {name: dump_yaml(document) for name, document in bundle.items()}
-    existing = {path.relative_to(root).as_posix() for folder in BUNDLE_DIRS for path in (root / folder).rglob("*.yaml")}
+    wanted = {name: dump_yaml(document) for name, document in documents.items()}
     for name in sorted(existing - set(wanted)):
         (root / name).unlink()
         changed.append(name)
@@ -106,6 +102,17 @@ def write_bundle(bundle: Mapping[str, Any], root: Path = ASSETS_DIR) -> list[str
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
         changed.append(name)
+    return changed
+
+
+def write_bundle(bundle: Mapping[str, Any], root: Path = ASSETS_DIR) -> list[str]:
+    """Make the bundle folders of `root` hold exactly `bundle`; return the paths that changed.
+
+    Files of the four object folders that are not in `bundle` are deleted; `roles/`, `rls/` and
+    anything else under `root` are left alone.
+    """
+    existing = {path.relative_to(root).as_posix() for folder in BUNDLE_DIRS for path in (root / folder).rglob("*.yaml")}
+    changed = write_documents(root, bundle, existing)
     for folder in BUNDLE_DIRS:
         for directory in sorted((root / folder).glob("**/"), reverse=True):
             if directory.is_dir() and not any(directory.iterdir()):

@@ -37,7 +37,15 @@ from pathlib import Path
 from typing import Any
 
 from pulse.settings import Settings, get_settings
-from pulse.superset.bundle import ASSETS_DIR, Bundle, BundleError, dump_yaml, load_yaml, read_bundle, slug
+from pulse.superset.bundle import (
+    ASSETS_DIR,
+    Bundle,
+    BundleError,
+    load_yaml,
+    read_bundle,
+    slug,
+    write_documents,
+)
 from pulse.superset.client import SupersetClient
 
 REPORTS_DIR = "reports"
@@ -94,21 +102,8 @@ def read_schedules(root: Path = ASSETS_DIR) -> dict[str, dict[str, Any]]:
 
 def write_schedules(documents: Mapping[str, Any], root: Path = ASSETS_DIR) -> list[str]:
     """Make `root/reports/` hold exactly `documents`; return the paths that changed."""
-    changed = []
-    wanted = {name: dump_yaml(document) for name, document in documents.items()}
-    for path in sorted((root / REPORTS_DIR).glob("*.yml")):
-        name = path.relative_to(root).as_posix()
-        if name not in wanted:
-            path.unlink()
-            changed.append(name)
-    for name, text in sorted(wanted.items()):
-        path = root / name
-        if path.exists() and path.read_text(encoding="utf-8") == text:
-            continue
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-        changed.append(name)
-    return sorted(changed)
+    existing = {path.relative_to(root).as_posix() for path in (root / REPORTS_DIR).glob("*.yml")}
+    return sorted(write_documents(root, documents, existing))
 
 
 def check_document(where: str, document: Any) -> dict[str, Any]:
