@@ -32,6 +32,7 @@ from pulse.transform import refresh_kpis
 from pulse.warehouse.connection import Warehouse
 from pulse.warehouse.publish import publish
 from sql.raw_loader import load_batches
+from sql.serving_reader import statement
 from support.services import temporary_postgres_database
 from support.superset import running_superset
 
@@ -39,38 +40,6 @@ pytestmark = [pytest.mark.superset, pytest.mark.slow]
 
 CYCLES = 2
 DATASET = "pulse_reliability_refresh_consistency"
-
-
-def consistency_sql(tables: list[str]) -> str:
-    counts = " union all ".join(f"select '{table}' as table_name, count(*) as row_count from {table}"
-                                for table in tables)
-    return f"""
-with latest as (
-    select refresh_id, through from meta.kpi_refreshes where status = 'success' order by finished_at desc limit 1
-),
-expected as (
-    select table_name, row_count from meta.kpi_refresh_tables
-    where refresh_id = (select refresh_id from latest) and table_name in ({", ".join(f"'{t}'" for t in tables)})
-),
-actual as ({counts}),
-wrong_counts as (
-    select count(*) as tables from expected full outer join actual on actual.table_name = expected.table_name
-    where expected.row_count is distinct from actual.row_count
-),
-wrong_summary as (
-    select count(*) as summary_rows from kpi.kpi_summary as summary
-    left join kpi.kpi_values as kpi_values
-        on kpi_values.kpi_id = summary.kpi_id and kpi_values.grain = summary.grain
-        and kpi_values.period_start = summary.period_start and kpi_values.slice_name = 'all'
-    where summary.value is distinct from kpi_values.value
-)
-select
-    (select refresh_id from latest) as refresh_id,
-    (select tables from wrong_counts) as wrong_tables,
-    (select summary_rows from wrong_summary) as wrong_summary_rows,
-    case when (select max(refreshed_through) from kpi.kpi_summary) = (select through from latest)
-        then 1 else 0 end as summary_of_latest_refresh
-"""
 
 
 @dataclass
@@ -138,7 +107,7 @@ def test_superset_answers_every_query_during_refreshes_and_never_shows_half_of_o
             if row["table_name"] == DATASET:
                 admin.delete(f"/api/v1/dataset/{row['id']}")
         dataset = admin.post("/api/v1/dataset/", {"database": database, "schema": "kpi", "table_name": DATASET,
-                                                  "sql": consistency_sql(tables)})["id"]
+                                                  "sql": statement(tables)})["id"]
         charts = [row["id"] for row in admin.list("chart", columns=["id"])]
         assert charts
 
