@@ -79,7 +79,11 @@ def _incremental_days(connection: Connection, model: Model, sql: str, *, full: b
     """A fact table written by business day. The model's rows are computed over all history and
     compared with the stored ones: a late change (an order cancelled weeks later, a quote accepted,
     a contact reaching MQL) can touch any day, and only comparing finds every such day, which is
-    what makes an incremental refresh equal a full one. Only the days that changed are rewritten."""
+    what makes an incremental refresh equal a full one. Only the days that changed are rewritten.
+
+    The comparison is by day first: each day's rows are summarised (`_day_fingerprints`), and only
+    the rows of days whose summaries differ are compared row by row. Comparing every row of years
+    of history both ways was most of a one-day refresh on PostgreSQL (`make bench`)."""
     day_column = model.config.get("day_column")
     if not day_column:
         raise ProjectError(f"{model.path}: a fact needs {{{{ config(day_column='...') }}}}, the business day it is stored by")
@@ -104,20 +108,24 @@ def _incremental_days(connection: Connection, model: Model, sql: str, *, full: b
         return Built(rows=_count(connection, model.relation),
                      changed_days=frozenset(_days(connection, model.relation, day_columns)), rebuilt=True)
     listed = ", ".join(columns)
-    connection.execute(
-        f"create temporary table fact_changes as (select {listed} from {candidate} except "
-        f"select {listed} from {model.relation}) union all (select {listed} from {model.relation} "
-        f"except select {listed} from {candidate})"
-    )
-    changed = _days(connection, "fact_changes", day_columns)
-    connection.execute("drop table fact_changes")
+    changed = _differing_days(connection, candidate, model.relation, day_column, list(columns))
     if changed:
         connection.execute("create temporary table changed_days (day date primary key)")
         _insert_days(connection, "changed_days", sorted(changed))
-        connection.execute(f"delete from {model.relation} where {day_column} in (select day from changed_days)")
+        on_changed_days = f"where {day_column} in (select day from changed_days)"
         connection.execute(
-            f"insert into {model.relation} ({listed}) select {listed} from {candidate} "
-            f"where {day_column} in (select day from changed_days)"
+            f"create temporary table fact_changes as (select {listed} from {candidate} {on_changed_days} except "
+            f"select {listed} from {model.relation} {on_changed_days}) union all (select {listed} from "
+            f"{model.relation} {on_changed_days} except select {listed} from {candidate} {on_changed_days})"
+        )
+        # the other dates of a changed row (an old order's cancellation day) changed too
+        also = _days(connection, "fact_changes", day_columns) - changed
+        connection.execute("drop table fact_changes")
+        _insert_days(connection, "changed_days", sorted(also))
+        changed |= also
+        connection.execute(f"delete from {model.relation} {on_changed_days}")
+        connection.execute(
+            f"insert into {model.relation} ({listed}) select {listed} from {candidate} {on_changed_days}"
         )
         connection.execute("drop table changed_days")
     connection.execute(f"drop table {candidate}")
@@ -196,6 +204,33 @@ def _days(connection: Connection, relation: str, day_columns: list[str]) -> set[
     union = " union ".join(f"select {column} as day from {relation}" for column in day_columns)
     rows = connection.fetchall(f"select distinct day from ({union}) as days where day is not null")
     return {_as_date(row[0]) for row in rows}
+
+
+def _differing_days(connection: Connection, candidate: str, stored: str, day_column: str,
+                    columns: list[str]) -> set[dt.date]:
+    """The days (values of `day_column`) whose rows differ between the two tables: a row count, a
+    sum and an exclusive-or of row hashes per day (a multiset's summary: the order of rows does not
+    matter, a duplicated row does), compared in one join."""
+    fingerprint = _day_fingerprints(connection.dialect, day_column, columns)
+    rows = connection.fetchall(
+        f"select coalesce(c.day, s.day) from ({fingerprint.format(table=candidate)}) as c "
+        f"full outer join ({fingerprint.format(table=stored)}) as s on c.day = s.day "
+        f"where c.day is null or s.day is null or c.row_count <> s.row_count or c.hash_sum <> s.hash_sum "
+        f"or c.hash_xor <> s.hash_xor"
+    )
+    return {_as_date(row[0]) for row in rows}
+
+
+def _day_fingerprints(dialect: str, day_column: str, columns: list[str]) -> str:
+    """A query of `{table}`: per day, its rows' count, hash sum and hash exclusive-or. PostgreSQL
+    hashes a row by its columns' own hash functions (no text conversion); DuckDB's `hash()` takes
+    the columns directly. Both hashes depend on the columns' order, given here."""
+    listed = ", ".join(columns)
+    if dialect == "postgres":
+        hashes = f"sum(hash_record(row({listed}))) as hash_sum, bit_xor(hash_record_extended(row({listed}), 0)) as hash_xor"
+    else:
+        hashes = f"sum(hash({listed})) as hash_sum, bit_xor(hash({listed})) as hash_xor"
+    return f"select {day_column} as day, count(*) as row_count, {hashes} from {{table}} group by {day_column}"
 
 
 def _insert_days(connection: Connection, table: str, days: list[dt.date]) -> None:
