@@ -124,6 +124,21 @@ def test_a_new_kpi_gets_every_period_at_the_next_daily_refresh(tmp_path, monkeyp
     assert third.mode == "incremental"
 
 
+def test_a_removed_kpi_leaves_no_rows_after_the_next_daily_refresh(tmp_path, monkeypatch):
+    warehouse = toy_warehouse(tmp_path, monkeypatch)
+    models = {"staging/stg_toy__orders": STAGING, "marts/fct_orders": FACT, "kpi/values/revenue": REVENUE,
+              "kpi/values/orders": "{{ kpi_values(numerator=part(ref('fct_orders'), 'placed_day')) }}"}
+    through = dt.date(2026, 3, 20)
+    refresh_module.refresh_kpis(warehouse=warehouse, through=through, sql_dir=project(tmp_path / "a", **models),
+                                registry=registry())
+    del models["kpi/values/orders"]
+    second = refresh_module.refresh_kpis(warehouse=warehouse, through=through,
+                                         sql_dir=project(tmp_path / "b", **models), registry=registry())
+    assert second.mode == "incremental"
+    with warehouse.connect() as connection:
+        assert connection.fetchall("select distinct kpi_id from kpi.kpi_values") == [("revenue",)]
+
+
 def test_a_failed_refresh_changes_nothing_and_is_recorded(tmp_path, monkeypatch):
     warehouse = toy_warehouse(tmp_path, monkeypatch)
     good = project(tmp_path / "good", **{"staging/stg_toy__orders": STAGING, "marts/fct_orders": FACT,

@@ -71,7 +71,11 @@ def _view(connection: Connection, model: Model, sql: str) -> Built:
 
 def _table(connection: Connection, model: Model, sql: str) -> Built:
     connection.execute(f"drop table if exists {model.relation}")
-    connection.execute(f"create table {model.relation} as\n{sql}")
+    # intermediate tables are read only by the refresh that rebuilds them: no need to write them
+    # to PostgreSQL's WAL too (about two thirds of their build time; empty after a server crash
+    # until the next refresh, which rebuilds them first)
+    create = _create_scratch(connection) if model.layer == "intermediate" else "create table"
+    connection.execute(f"{create} {model.relation} as\n{sql}")
     return Built(rows=_count(connection, model.relation), rebuilt=True)
 
 
@@ -89,8 +93,11 @@ def _incremental_days(connection: Connection, model: Model, sql: str, *, full: b
         raise ProjectError(f"{model.path}: a fact needs {{{{ config(day_column='...') }}}}, the business day it is stored by")
     candidate = f"{model.schema}.{model.name}__candidate"
     connection.execute(f"drop table if exists {candidate}")
+    # compared and dropped, unless it becomes the fact (then it is made durable first)
+    scratch = not full and connection.table_exists(model.relation)
+    create = _create_scratch(connection) if scratch else "create table"
     # a row without a business day belongs to no period: it is not stored, on either path
-    connection.execute(f"create table {candidate} as\nselect * from (\n{sql}\n) as model_rows "
+    connection.execute(f"{create} {candidate} as\nselect * from (\n{sql}\n) as model_rows "
                        f"where {day_column} is not null")
     columns = connection.columns(candidate)
     if day_column not in columns:
@@ -103,10 +110,14 @@ def _incremental_days(connection: Connection, model: Model, sql: str, *, full: b
         raise ProjectError(f"{model.path}: day_column {day_column!r} is {columns[day_column]}, not a date")
     stored = connection.columns(model.relation) if connection.table_exists(model.relation) else None
     if full or stored != columns:
+        if scratch and connection.dialect == "postgres":
+            connection.execute(f"alter table {candidate} set logged")
         connection.execute(f"drop table if exists {model.relation}")
         connection.execute(f"alter table {candidate} rename to {model.name}")
+        _index_by_day(connection, model, day_column, new_table=True)
         return Built(rows=_count(connection, model.relation),
                      changed_days=frozenset(_days(connection, model.relation, day_columns)), rebuilt=True)
+    _index_by_day(connection, model, day_column, new_table=False)
     listed = ", ".join(columns)
     changed = _differing_days(connection, candidate, model.relation, day_column, list(columns))
     if changed:
@@ -130,6 +141,18 @@ def _incremental_days(connection: Connection, model: Model, sql: str, *, full: b
         connection.execute("drop table changed_days")
     connection.execute(f"drop table {candidate}")
     return Built(rows=_count(connection, model.relation), changed_days=frozenset(changed))
+
+
+def _index_by_day(connection: Connection, model: Model, day_column: str, *, new_table: bool) -> None:
+    """PostgreSQL: a fact is indexed by its business day, so that a daily refresh's KPI queries
+    read the days of its periods rather than scanning years (a third of a one-day refresh at three
+    years, `make bench`); a table just written gets its statistics before the KPI queries are
+    planned. DuckDB scans a column fast enough without one (and its indexes slow bulk deletes)."""
+    if connection.dialect != "postgres":
+        return
+    connection.execute(f"create index if not exists {model.name}__by_day on {model.relation} ({day_column})")
+    if new_table:
+        connection.execute(f"analyze {model.relation}")
 
 
 def _kpi_values(connection: Connection, model: Model, sql: str, *, full: bool) -> Built:
@@ -196,6 +219,11 @@ def ensure_kpi_values(connection: Connection) -> None:
 
 
 # --- helpers ----------------------------------------------------------------------------------
+def _create_scratch(connection: Connection) -> str:
+    """How to create a table only the refresh reads: unlogged on PostgreSQL (no WAL)."""
+    return "create unlogged table" if connection.dialect == "postgres" else "create table"
+
+
 def _count(connection: Connection, relation: str) -> int:
     return int(connection.scalar(f"select count(*) from {relation}"))
 

@@ -143,7 +143,7 @@ def _run(connection: Connection, models: dict[str, Model], order: list[Model], r
         # one refresh at a time: two would delete and insert the same KPI rows
         connection.execute(f"select pg_advisory_xact_lock({REFRESH_LOCK})")
     previous = _previous_refresh(connection)
-    changed_models = _changed_kpi_models(connection, order, rendered)
+    changed_models, removed_models = _kpi_model_changes(connection, order, rendered)
     incremental = not full and previous is not None and previous[0] <= through and not changed_models
     _ensure_sources(connection, order)
     seeds.build_calendar(connection, calendar, through)
@@ -169,7 +169,8 @@ def _run(connection: Connection, models: dict[str, Model], order: list[Model], r
     ensure_kpi_values(connection)
     kpi_models = [model for model in order if model.layer == "kpi"]
     value_ids = [model.name for model in kpi_models if model.materialization == KPI_VALUES]
-    _drop_orphan_values(connection, value_ids)
+    if scope.full or removed_models:  # otherwise no KPI can have lost its model: no scan of every row
+        _drop_orphan_values(connection, value_ids)
     for model in kpi_models:
         built[model.name] = _build(connection, model, rendered[model.name], full=scope.full)
 
@@ -245,10 +246,14 @@ def _model_versions(order: list[Model], rendered: dict[str, str]) -> dict[str, s
             if model.materialization in (KPI_VALUES, INCREMENTAL_PERIODS)}
 
 
-def _changed_kpi_models(connection: Connection, order: list[Model], rendered: dict[str, str]) -> list[str]:
+def _kpi_model_changes(connection: Connection, order: list[Model],
+                       rendered: dict[str, str]) -> tuple[list[str], list[str]]:
+    """The KPI models new or changed since the previous refresh, and those it had that are gone."""
     connection.execute(f"create table if not exists meta.kpi_models ({MODELS_DDL})")
     stored = dict(connection.fetchall("select model, sql_hash from meta.kpi_models"))
-    return sorted(name for name, digest in _model_versions(order, rendered).items() if stored.get(name) != digest)
+    versions = _model_versions(order, rendered)
+    return (sorted(name for name, digest in versions.items() if stored.get(name) != digest),
+            sorted(set(stored) - set(versions)))
 
 
 def _record_model_versions(connection: Connection, order: list[Model], rendered: dict[str, str]) -> None:
