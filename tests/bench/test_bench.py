@@ -148,6 +148,7 @@ def test_the_plans_grow_from_quick_to_standard_to_full():
     assert standard.loader_rows == full.loader_rows and standard.sources is None and not standard.preload
     assert (standard.refresh_runs, standard.query_runs, standard.pipeline_runs) == \
         (full.refresh_runs, full.query_runs, full.pipeline_runs)
+    assert full.facts_runs == 1 < standard.facts_runs
     with pytest.raises(ValueError, match="unknown bench plan"):
         Plan.named("huge")
     makefile = Path(REPO_ROOT / "Makefile").read_text()

@@ -155,10 +155,16 @@ def markdown(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _runs(figures: dict[str, Any]) -> str:
+    chart, facts = (len(figures["postgres"][kind][0]["runs_seconds"]) for kind in ("charts", "from_facts"))
+    return f"charts: median of {chart} runs after a warm-up; from the facts: " + \
+        ("one run" if facts == 1 else f"median of {facts} runs")
+
+
 def _query_tables(figures: dict[str, Any]) -> list[str]:
     lines = ["", f"### Dashboard queries ({figures['company']})", "",
              "Summary dashboard: every chart's SQL as Superset sends it, and the same KPI computed from the facts "
-             "by its model over the whole window.", "",
+             f"by its model over the whole window ({_runs(figures)}).", "",
              "| Chart | DuckDB | PostgreSQL | From facts, DuckDB | From facts, PostgreSQL |",
              "|---|---:|---:|---:|---:|"]
     by_engine = {engine: {c["chart"]: c for c in figures[engine]["charts"]} for engine in ENGINES}
