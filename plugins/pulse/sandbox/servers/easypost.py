@@ -81,14 +81,24 @@ class EasyPostServer(SandboxServer):
                 return _invalid(f"before_id {request.arg('before_id')} is not a tracker of this list")
             chosen = chosen.loc[position[0]:].iloc[1:]
         page = chosen.iloc[:page_size]
-        records = [self._tracker(row) for row in page.to_dict("records")]
+        records = [self._tracker(row, self._scans(row["tracking_code"])) for row in page.to_dict("records")]
         if records and not request.arg("before_id") and self.faults.malformed_record:  # the list's first record
             records[0]["created_at"] = "last tuesday"
         return Response(200, {"trackers": [self.faults.shape(record) for record in records],
                               "has_more": len(chosen) > page_size})
 
     def _all(self) -> pd.DataFrame:
-        """The view's trackers, newest first, with their scans (cached until the clock moves)."""
+        """The view's trackers, newest first (cached until the clock moves)."""
+        return self._cached()[1]
+
+    def _scans(self, tracking_code: str) -> list[dict[str, Any]]:
+        """A tracker's scans in time order; only a page's trackers are turned into records (at
+        scale 10 doing it for every tracker up front took longer than a client waits)."""
+        _, _, events, positions = self._cached()
+        found = positions.get(tracking_code)
+        return [] if found is None else events.iloc[found].to_dict("records")
+
+    def _cached(self) -> tuple[Any, pd.DataFrame, pd.DataFrame, dict[str, Any]]:  # (view, trackers, events, positions)
         view = self.view
         cache = getattr(self, "_tracker_cache", None)
         if cache is None or cache[0] is not view:
@@ -96,16 +106,14 @@ class EasyPostServer(SandboxServer):
             frame = shipments[(shipments["feed"] == "easypost").to_numpy()].copy()
             frame["id"] = frame["tracking_code"].map(tracker_id)
             frame["created_at"] = frame["shipped_at"]
-            events = view["shipment_events"].sort_values(["occurred_at", "event_id"], kind="stable")
-            scans = {code: group.to_dict("records") for code, group in events.groupby("tracking_code", sort=False)}
-            frame["_scans"] = frame["tracking_code"].map(lambda code: scans.get(code, []))
             frame = frame.sort_values(["created_at", "id"], ascending=False, kind="stable").reset_index(drop=True)
-            cache = (view, frame)
+            events = view["shipment_events"].sort_values(["occurred_at", "event_id"], kind="stable") \
+                .reset_index(drop=True)
+            cache = (view, frame, events, events.groupby("tracking_code", sort=False).indices)
             self._tracker_cache = cache
-        return cache[1]
+        return cache
 
-    def _tracker(self, row: dict[str, Any]) -> dict[str, Any]:
-        scans = row["_scans"]
+    def _tracker(self, row: dict[str, Any], scans: list[dict[str, Any]]) -> dict[str, Any]:
         details = [{
             "object": "TrackingDetail", "message": scan["message"], "description": "", "status": scan["status"],
             "status_detail": STATUS_DETAIL.get(scan["status"], "unknown"), "datetime": _time(scan["occurred_at"]),
