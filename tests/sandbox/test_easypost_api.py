@@ -102,3 +102,13 @@ def test_an_estimate_moves_as_the_clock_runs(server):
 def test_the_api_key_is_the_user_name(server):
     assert call(server, "GET", "/v2/trackers").status_code == 401
     assert call(server, "GET", "/v2/trackers", auth=("", server.credentials["password"])).status_code == 401
+
+
+def test_prepared_answers_are_the_ones_computed_on_the_first_request(server):
+    clock = dt.datetime(2026, 3, 20, 12, tzinfo=dt.UTC)
+    server.set_clock(clock)
+    lazily = pages(server, page_size=50, **EVER)
+    server.set_clock(clock)
+    server.prepare()
+    assert server._tracker_cache[0] is server.view  # computed before any request
+    assert pages(server, page_size=50, **EVER) == lazily

@@ -10,8 +10,9 @@ their own copy.
 
 Protocol on the child's stdin/stdout, one JSON object per line: the child first prints
 `{"connections": {"AIRFLOW_CONN_PULSE_<SOURCE>": "<json>", ...}}`, then answers each command
-`{"clock": iso}` (move every source to the clock: servers, shop database, drops delivered by then;
-at the same clock again, nothing is rewritten), `{"ga4_quota": {<QuotaLimits fields>}}` (replace the
+`{"clock": iso}` (move every source to the clock: servers, with what their answers need computed
+before the reply, shop database, drops delivered by then; at the same clock again, nothing is
+rewritten), `{"ga4_quota": {<QuotaLimits fields>}}` (replace the
 GA4 property's quota limits, its usage starting over) and `{"requests": source}` (how many API
 requests that server has answered since the last `clock` command) with `{"ok": ...}`.
 """
@@ -127,6 +128,7 @@ def _serve(world_dir: Path, workdir: Path) -> None:
                     if clock != current:  # extraction only reads: the same clock needs no rewriting
                         for server in servers.values():
                             server.set_clock(clock)
+                            server.prepare()  # the daily runs time the pipeline, not the sandbox's first answers
                         write_shop_db(world, shop_url, clock)
                         write_drops(world, workdir / "drops", clock)
                         current = clock

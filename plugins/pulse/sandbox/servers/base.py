@@ -148,6 +148,11 @@ class SandboxServer:
         with self._lock:
             self._clock, self._view = clock, None
 
+    def prepare(self) -> None:
+        """Compute now what answers at the current clock need (computed on the first request
+        otherwise, which at scale 10 can take longer than a client waits)."""
+        _ = self.view
+
     @property
     def view(self) -> World:
         """The world as it was at the clock (cached until the clock moves)."""

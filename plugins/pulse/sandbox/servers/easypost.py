@@ -87,6 +87,9 @@ class EasyPostServer(SandboxServer):
         return Response(200, {"trackers": [self.faults.shape(record) for record in records],
                               "has_more": len(chosen) > page_size})
 
+    def prepare(self) -> None:
+        self._cached()
+
     def _all(self) -> pd.DataFrame:
         """The view's trackers, newest first (cached until the clock moves)."""
         return self._cached()[1]

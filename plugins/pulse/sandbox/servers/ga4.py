@@ -194,6 +194,10 @@ class GA4Server(SandboxServer):
                 self._computed[key] = cached
         return cached
 
+    def prepare(self) -> None:
+        super().prepare()
+        self.facts()
+
     def facts(self) -> Facts:
         """What GA4 has processed by the clock, computed once per clock."""
         key = (self.clock, self.cardinality_limit)
