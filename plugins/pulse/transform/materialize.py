@@ -145,9 +145,9 @@ def _incremental_days(connection: Connection, model: Model, sql: str, *, full: b
 
 def _index_by_day(connection: Connection, model: Model, day_column: str, *, new_table: bool) -> None:
     """PostgreSQL: a fact is indexed by its business day, so that a daily refresh's KPI queries
-    read the days of its periods rather than scanning years (a third of a one-day refresh at three
-    years, `make bench`); a table just written gets its statistics before the KPI queries are
-    planned. DuckDB scans a column fast enough without one (and its indexes slow bulk deletes)."""
+    read the days of its periods rather than scanning years (they were a third of a one-day
+    refresh at three years, profiled on the bench's warehouse); a table just written gets its
+    statistics before the KPI queries are planned. DuckDB scans a column fast enough without one (and its indexes slow bulk deletes)."""
     if connection.dialect != "postgres":
         return
     connection.execute(f"create index if not exists {model.name}__by_day on {model.relation} ({day_column})")
