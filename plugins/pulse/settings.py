@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     home: Path = REPO_ROOT
     data_dir: Path = REPO_ROOT / "data"
     warehouse_url: str = ""  # default: a DuckDB file under data_dir (see warehouse_url_resolved)
+    # memory one sort or hash of a pipeline session may use before spilling to disk (PostgreSQL
+    # warehouse); the server's default, 4MB, makes the loader's and the refresh's joins spill
+    postgres_work_mem: str = "256MB"
     drops_dir: Path | None = None  # CSV drops, one folder per feed; default: data_dir / "drops"
 
     # --- business calendar -------------------------------------------------------------------

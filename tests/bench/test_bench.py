@@ -119,9 +119,9 @@ def test_the_report_states_every_target_beside_its_measure_and_keeps_the_hand_wr
     _, root = bench
     written = json.loads((root / "latest.json").read_text())
     targets = written["targets"]
-    # 2 engines x 2 loader cases x 2 comparisons, 2 refresh ratios, 2 summary-query limits
-    # (the quick plan has no scale-10 pipeline)
-    assert len(targets) == 8 + 2 + 2
+    # 2 engines x 3 loader cases (empty, delivered again, every row changed) x 2 comparisons, 2
+    # refresh ratios, 2 summary-query limits (the quick plan has no scale-10 pipeline)
+    assert len(targets) == 12 + 2 + 2
     text = (root / "benchmarks.md").read_text()
     assert text.startswith(HAND_WRITTEN) and text.endswith(AFTER) and "an old table" not in text
     assert text.count(report.BEGIN) == 1
@@ -137,6 +137,9 @@ def test_the_report_states_every_target_beside_its_measure_and_keeps_the_hand_wr
     for engine in written["loader"]:
         assert engine["rows"] == PLAN.loader_rows
         assert engine["to_sql_rows"] == PLAN.to_sql_rows[engine["engine"]]
+        # the bulk path a loader target is judged against is the engine's fastest
+        assert engine["fastest_bulk"] == min(("bulk", "bulk_csv") if engine["engine"] == "postgres" else ("bulk",),
+                                             key=lambda case: engine["cases"][case]["median_seconds"])
 
 
 def test_the_plans_grow_from_quick_to_standard_to_full():

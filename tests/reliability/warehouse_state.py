@@ -8,7 +8,8 @@ they were written.
 
 `reconcile()` rebuilds what raw must hold from landing alone: every loaded batch, oldest first, parsed
 and conformed from its files, its quarantined rows left out, merged by primary key. Raw must hold
-exactly those keys, each from the batch that loaded it last, and no row of a batch that is not loaded.
+exactly those keys, each from the batch its current values came from (the last that changed it: a
+batch delivering a row again unchanged leaves it as it is), and no row of a batch that is not loaded.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ RUN_LOGS = {
     "meta.pipeline_runs": {"run_id", "started_at", "finished_at", "duration_seconds"},
     "meta.kpi_refreshes": {"refresh_id", "started_at", "finished_at", "duration_seconds"},
     "meta.kpi_refresh_tables": {"refresh_id"},
+    "meta.raw_loads": {"loaded_at", "refresh_id"},
 }
 # columns that say when, or in which run, a row was written
 RUN_COLUMNS = {
@@ -101,7 +103,9 @@ def reconcile(warehouse: Warehouse) -> list[str]:
         )
         quarantined = {(batch, stream, int(row)) for batch, stream, row in connection.fetchall(
             "select batch_id, stream, row_number from quarantine.rows")}
-        expected: dict[str, dict[tuple, str]] = {}
+        # key -> (the batch its current values came from, those values): a batch delivering a row
+        # again unchanged leaves its lineage as it is (pulse.warehouse.loader)
+        expected: dict[str, dict[tuple, tuple[str, tuple]]] = {}
         streams = {}
         problems = []
         for batch_id, source_name, stream_name in loaded:
@@ -113,21 +117,21 @@ def reconcile(warehouse: Warehouse) -> list[str]:
             for stream in source.fed_by(source.stream(stream_name)):
                 streams[stream.raw_table] = stream
                 keys = expected.setdefault(stream.raw_table, {})
-                for key, row in _landed_keys(source, stream, batch):
-                    if (batch_id, stream.name, row) not in quarantined:
-                        keys[key] = batch_id
+                for key, row, values in _landed_keys(source, stream, batch):
+                    if (batch_id, stream.name, row) not in quarantined and keys.get(key, (None, None))[1] != values:
+                        keys[key] = (batch_id, values)
         for table, stream in sorted(streams.items()):
             columns = ", ".join(stream.primary_key)
             raw = connection.fetchall(f"select {columns}, _batch_id from {table}")
             held = {tuple(_text(v) for v in row[:-1]): row[-1] for row in raw}
             if len(held) != len(raw):
                 problems.append(f"{table}: {len(raw) - len(held)} duplicate primary keys")
-            want = expected[table]
+            want = {key: batch for key, (batch, _) in expected[table].items()}
             missing = sorted(set(want) - set(held))
             extra = sorted(set(held) - set(want))
             moved = sorted(key for key in set(want) & set(held) if want[key] != held[key])
             for label, keys in (("landed but not in raw", missing), ("in raw but in no loaded batch", extra),
-                                ("from another batch than the last that loaded it", moved)):
+                                ("from another batch than the last that changed it", moved)):
                 if keys:
                     problems.append(f"{table}: {len(keys)} rows {label}, e.g. {keys[:3]}")
         for table in base_tables(connection):
@@ -145,5 +149,6 @@ def _landed_keys(source, stream, batch: landing.LandingBatch):
         records = records.assign(**{ROW_NUMBER: range(len(records))})
     table = conform(stream, records).table
     keys = zip(*(table[name].to_pylist() for name in stream.primary_key), strict=True)
-    for key, row in zip(keys, table[ROW_NUMBER].to_pylist(), strict=True):
-        yield tuple(_text(value) for value in key), int(row)
+    values = zip(*(table[name].to_pylist() for name in stream.field_names), strict=True)
+    for key, row, record in zip(keys, table[ROW_NUMBER].to_pylist(), values, strict=True):
+        yield tuple(_text(value) for value in key), int(row), record

@@ -1,14 +1,16 @@
 """Loader throughput: an orders table (the `shop.orders` contract: ints, money decimals,
 timestamps, text, some nulls) of `rows` rows, loaded these ways on DuckDB and on PostgreSQL:
 
-- `merge_empty`, `merge_existing`: Pulse's loader (`pulse.warehouse.loader.merge`, by primary key,
-  in a transaction) from the Arrow table in memory, into an empty raw table and into one already
-  holding the same rows (every row replaced);
+- `merge_empty`, `merge_existing`, `merge_changed`: Pulse's loader (`pulse.warehouse.loader.merge`,
+  by primary key, in a transaction) from the Arrow table in memory: into an empty raw table, into
+  one already holding the same rows (a batch delivered again, as a source's lookback window does:
+  nothing to change), and into one holding the rows with every row changed (`updated_at` moved);
 - `step_empty`, `step_existing`: the whole load step of the pipeline (`pulse.pipeline.steps.load`
   of a validated landing batch: reading its Parquet, the merge, validation results, quarantine,
-  cursor and batch status in one transaction), the same two ways;
-- `bulk`: the engine's own bulk path into an empty table of the same columns: DuckDB inserting
-  from the Arrow table, PostgreSQL `COPY ... FROM STDIN` fed CSV written by Arrow;
+  cursor and batch status in one transaction), into an empty table and into one holding the rows;
+- `bulk` (and on PostgreSQL `bulk_csv`): the engine's own bulk path into an empty table of the
+  same columns: DuckDB inserting from the Arrow table; PostgreSQL `COPY ... FROM STDIN` in the
+  binary format (fed by pgpq, as Pulse's loader is) and in CSV written by Arrow;
 - `to_sql`: `pandas.DataFrame.to_sql` (SQLAlchemy, default method, money as floats as a pandas
   script holds it) appending to an empty table of the same columns. PostgreSQL through psycopg 3 in
   this runtime. DuckDB through duckdb-engine, which only the Superset runtime has (SQLAlchemy 1.4,
@@ -45,11 +47,12 @@ from pulse.settings import REPO_ROOT
 from pulse.sources.shop import PARQUET, ShopSource
 from pulse.sources.streams import SQL_TYPES, Stream
 from pulse.warehouse.connection import Warehouse
-from pulse.warehouse.loader import merge
+from pulse.warehouse.loader import copy_into, merge
 
 STREAM_NAME = "orders"
 SUPERSET_PYTHON = REPO_ROOT / ".venv" / "superset" / "bin" / "python"
-PULSE = ("merge_empty", "merge_existing", "step_empty", "step_existing")
+PULSE = ("merge_empty", "merge_existing", "merge_changed", "step_empty", "step_existing")
+BULK = ("bulk", "bulk_csv")  # bulk_csv: PostgreSQL only
 CHECK = "select count(*), sum(id), sum(customer_id), sum(revenue), sum(cost) from {table}"
 
 
@@ -58,7 +61,11 @@ class LoaderResult:
     engine: str
     rows: int
     to_sql_rows: int
-    timings: dict[str, Timing]  # merge_empty, merge_existing, step_empty, step_existing, bulk, to_sql
+    timings: dict[str, Timing]  # the PULSE cases, the BULK paths, to_sql
+
+    @property
+    def fastest_bulk(self) -> str:
+        return min((case for case in BULK if case in self.timings), key=lambda case: self.timings[case].median)
 
     def rows_per_second(self, case: str) -> float:
         rows = self.to_sql_rows if case == "to_sql" else self.rows
@@ -70,7 +77,8 @@ class LoaderResult:
             "cases": {case: {**timing.as_dict(), "rows_per_second": self.rows_per_second(case)}
                       for case, timing in self.timings.items()},
             **{f"{case}_vs_to_sql": self.rows_per_second(case) / self.rows_per_second("to_sql") for case in PULSE},
-            **{f"{case}_vs_bulk": self.timings[case].median / self.timings["bulk"].median for case in PULSE},
+            "fastest_bulk": self.fastest_bulk,
+            **{f"{case}_vs_bulk": self.timings[case].median / self.timings[self.fastest_bulk].median for case in PULSE},
         }
 
 
@@ -130,7 +138,7 @@ def measure(rows: int, to_sql_rows: dict[str, int], runs: int, workdir: Path,
 
 def _measure_engine(engine: str, warehouse: Warehouse, source: ShopSource, stream: Stream, table: pa.Table,
                     batch_id: str, expected: tuple, to_sql_rows: int, runs: int, workdir: Path) -> LoaderResult:
-    bulk_table, to_sql_table = "raw.bench_bulk_orders", "raw.bench_to_sql_orders"
+    bulk_table, bulk_csv_table, to_sql_table = "raw.bench_bulk_orders", "raw.bench_bulk_csv_orders", "raw.bench_to_sql_orders"
     definition = _definition(stream, engine)
     frame = table.to_pandas()
     for column in ("revenue", "cost"):  # a pandas script holds money as floats
@@ -148,9 +156,11 @@ def _measure_engine(engine: str, warehouse: Warehouse, source: ShopSource, strea
                     connection.execute(f"create table {name} ({definition})")
         return action
 
-    def merge_rows() -> None:
-        with warehouse.connect() as connection, connection.transaction():
-            merge(connection, stream, table, batch_id)
+    def merge_rows(rows: pa.Table) -> Callable[[], None]:
+        def action() -> None:
+            with warehouse.connect() as connection, connection.transaction():
+                merge(connection, stream, rows, batch_id)
+        return action
 
     def load_step() -> None:
         steps.load(batch_id, source=source, warehouse=warehouse)
@@ -162,10 +172,12 @@ def _measure_engine(engine: str, warehouse: Warehouse, source: ShopSource, strea
                 connection.execute(f"insert into {bulk_table} select * from bench_rows")
                 connection.native.unregister("bench_rows")
             else:
-                with connection.native.cursor() as cursor, cursor.copy(
-                    f"copy {bulk_table} from stdin with (format csv)"
-                ) as copy:
-                    copy.write(_csv(table))
+                copy_into(connection, bulk_table, table)
+
+    def bulk_csv() -> None:
+        with warehouse.connect() as connection, connection.transaction(), connection.native.cursor() as cursor, \
+                cursor.copy(f"copy {bulk_csv_table} from stdin with (format csv)") as copy:
+            copy.write(_csv(table))
 
     if engine == "duckdb":
         recreate(stream.raw_table)()  # the child process needs the file free of this process's lock
@@ -179,20 +191,29 @@ def _measure_engine(engine: str, warehouse: Warehouse, source: ShopSource, strea
         def to_sql() -> None:
             to_sql_frame.to_sql(to_sql_table.split(".")[1], engine_sa, schema="raw", if_exists="append", index=False)
 
-    timings = repeat(
-        runs,
-        {"merge_empty": merge_rows, "merge_existing": merge_rows, "step_empty": load_step, "step_existing": load_step,
-         "bulk": bulk, "to_sql": to_sql},
-        prepare={"merge_empty": recreate(stream.raw_table), "step_empty": recreate(stream.raw_table),
-                 "bulk": recreate(bulk_table),
-                 "to_sql": recreate(to_sql_table)},
-    )
+    actions = {"merge_empty": merge_rows(table), "merge_existing": merge_rows(table),
+               "merge_changed": merge_rows(_changed(table)), "step_empty": load_step, "step_existing": load_step,
+               "bulk": bulk, "to_sql": to_sql}
+    prepare = {"merge_empty": recreate(stream.raw_table), "step_empty": recreate(stream.raw_table),
+               "bulk": recreate(bulk_table), "to_sql": recreate(to_sql_table)}
+    checked = [(stream.raw_table, expected), (bulk_table, expected), (to_sql_table, _sums(sample))]
+    if engine == "postgres":
+        actions["bulk_csv"], prepare["bulk_csv"] = bulk_csv, recreate(bulk_csv_table)
+        checked.append((bulk_csv_table, expected))
+    timings = repeat(runs, actions, prepare=prepare)
     with warehouse.connect() as connection:
-        for name, want in ((stream.raw_table, expected), (bulk_table, expected), (to_sql_table, _sums(sample))):
+        for name, want in checked:
             got = tuple(connection.fetchone(CHECK.format(table=name)))
             if not _same(got, want):
                 raise AssertionError(f"loader bench on {engine}: {name} holds {got}, expected {want}")
     return LoaderResult(engine, table.num_rows, sample.num_rows, timings)
+
+
+def _changed(table: pa.Table) -> pa.Table:
+    """The same orders, every one updated an hour later (the checked sums stay the same)."""
+    index = table.schema.get_field_index("updated_at")
+    later = pc.add(table.column(index), pa.scalar(dt.timedelta(hours=1), pa.duration("us")))
+    return table.set_column(index, "updated_at", later.cast(table.schema.field(index).type))
 
 
 def _validated_batch(source: ShopSource, table: pa.Table, warehouse: Warehouse) -> str:

@@ -88,6 +88,7 @@ class Warehouse:
             native = psycopg.connect(self.libpq_url, autocommit=True)
             try:
                 native.execute("set time zone 'UTC'")
+                native.execute("select set_config('work_mem', %s, false)", (get_settings().postgres_work_mem,))
                 yield Connection("postgres", native)
             finally:
                 native.close()
@@ -104,6 +105,14 @@ class Connection:
     # --- statements ----------------------------------------------------------------------------
     def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> None:
         self._run(sql, params)
+
+    def execute_rows(self, sql: str, params: Mapping[str, Any] | None = None) -> int:
+        """A statement that inserts, updates or deletes; returns how many rows it changed."""
+        if self.dialect == "duckdb":
+            return int(self.native.execute(*self._translate(sql, params)).fetchone()[0])
+        with self.native.cursor() as cursor:
+            cursor.execute(*self._translate(sql, params))
+            return cursor.rowcount
 
     def executescript(self, sql: str) -> None:
         """Several statements separated by `;` (no parameters)."""
@@ -138,8 +147,8 @@ class Connection:
 
     def fetch_arrow(self, sql: str, params: Mapping[str, Any] | None = None) -> pa.Table:
         if self.dialect == "duckdb":
-            result = self.native.execute(*self._translate(sql, params))
-            return result.fetch_arrow_table() if hasattr(result, "fetch_arrow_table") else result.arrow()
+            statement, values = (*self._translate(sql, params), None)[:2]
+            return self.native.sql(statement, params=values).to_arrow_table()
         return pa.Table.from_pandas(self.fetch_df(sql, params), preserve_index=False)
 
     @contextmanager

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pulse.warehouse.connection import Connection
 
 SCHEMAS = ("raw", "meta", "quarantine", "staging", "intermediate", "marts", "kpi")
+RAW_LOADS = "meta.raw_loads"
 
 # {json} is text on both engines: portable, and nothing queries inside it in SQL.
 TABLES = {
@@ -105,6 +106,17 @@ TABLES = {
         failed_tasks text,
         primary key (dag_id, run_id)
     """,
+    # one row per load that changed rows of a raw table (pulse.warehouse.loader): the rows carry
+    # its batch_id and loaded_at; refresh_id names the KPI refresh that took them in, null until
+    # then (pulse.transform.changes)
+    RAW_LOADS: """
+        raw_table text not null,
+        batch_id text not null,
+        loaded_at timestamptz not null,
+        rows_changed bigint not null,
+        refresh_id text,
+        primary key (raw_table, batch_id, loaded_at)
+    """,
     # one row per stream, rewritten by every freshness check (pulse.orchestration.freshness)
     "meta.source_freshness": """
         source text not null,
@@ -132,6 +144,11 @@ ADDED_COLUMNS = {
 
 # Batch statuses in meta.landing_batches
 LANDED, INCOMPLETE, LOADED, BLOCKED = "landed", "incomplete", "loaded", "blocked"
+
+
+def ensure_raw_loads(connection: Connection) -> None:
+    connection.execute("create schema if not exists meta")
+    connection.execute(f"create table if not exists {RAW_LOADS} ({TABLES[RAW_LOADS]})")
 
 
 def ensure_meta(connection: Connection) -> None:
