@@ -13,7 +13,14 @@ registry as (
     where summary
 ),
 
-kpi_values as (
+-- the long table under two names, each read by key (one shared name makes PostgreSQL read all of
+-- it to share it)
+current_values as (
+    select * from {{ ref('kpi_values') }}
+    where slice_name = 'all'
+),
+
+previous_values as (
     select * from {{ ref('kpi_values') }}
     where slice_name = 'all'
 ),
@@ -48,11 +55,11 @@ compared as (
         judged_periods.refreshed_through
     from registry
     inner join judged_periods on judged_periods.kpi_id = registry.kpi_id
-    left join kpi_values as current_values
+    left join current_values
         on current_values.kpi_id = registry.kpi_id
         and current_values.grain = judged_periods.grain
         and current_values.period_start = judged_periods.period_start
-    left join kpi_values as previous_values
+    left join previous_values
         on previous_values.kpi_id = registry.kpi_id
         and previous_values.grain = judged_periods.grain
         and previous_values.period_start = judged_periods.previous_period_start

@@ -1,9 +1,15 @@
+{{ config(key='quote_id', links={
+    'int_quote_lifecycle': 'quote_id',
+    'stg_hubspot__deals': 'int_quote_lifecycle.deal_id = deal_id',
+}) }}
+
 -- Q6: every quote requested so far with its HubSpot deal stage as status ("(no deal)" when the
 -- quote has no deal in HubSpot).
 with
 
 quotes as (
     select * from {{ ref('int_quote_lifecycle') }}
+    where {{ affected('quote_id') }}
 ),
 
 deals as (

@@ -6,6 +6,12 @@
     plugins/pulse/transform/parts.py); by_slice gives other parts for one slice (`measure(...)`),
     e.g. margin per category summed over order lines instead of orders.
 
+    A KPI whose parts all count or sum records per day (kinds sum, count, ratio, share, average
+    with a day grain, no period_filter) is additive: its week, month and quarter amounts are the
+    sums of its day amounts, so a period is rebuilt from the facts of its rebuilt days and the
+    stored day rows of its other days (a late change to one order in July re-reads that day, not
+    the quarter). Other KPIs read every day of a rebuilt period from the facts.
+
     How values come out (kpis.yml conventions):
     - kind sum, count, distinct: numerator = value; denominator null.
     - kind ratio, share, average: value = numerator / denominator, null when the denominator is 0;
@@ -24,6 +30,11 @@
     {%- if name not in k.slices -%}{{ raise_error(k.id ~ ': by_slice names ' ~ name ~ ', not one of its slices') }}{%- endif -%}
 {%- endfor -%}
 {%- set grains = "'" ~ (k.grains | join("', '")) ~ "'" -%}
+{%- set parts = [numerator] + ([denominator] if is_ratio else []) -%}
+{%- for m in by_slice.values() %}{% do parts.extend([m['numerator']] + ([m['denominator']] if is_ratio else [])) %}{% endfor -%}
+{%- set additive = k.kind in ('sum', 'count', 'ratio', 'share', 'average') and 'day' in k.grains
+    and parts | rejectattr('per_period') | rejectattr('period_filter') | selectattr('agg', 'in', ['count', 'sum'])
+        | list | length == parts | length -%}
 with
 
 periods as (
@@ -31,13 +42,25 @@ periods as (
     from {{ scope('refresh_day_periods') }}
     where grain in ({{ grains }})
 ),
+{%- if additive %}
+
+{#- the days whose amounts come from the facts: the rebuilt days, and days before the KPI window
+    (they have no stored day rows, and still count in a period overlapping the window) #}
+fresh_days as (
+    select distinct day
+    from {{ scope('refresh_day_periods') }}
+    where grain = 'day' or day < (select min(period_start) from {{ scope('window_periods') }} where grain = 'day')
+),
+{%- endif %}
 {%- for slice_name in ['all'] + (k.slices | list) %}
 {%- set m = by_slice.get(slice_name, {'numerator': numerator, 'denominator': denominator}) %}
 
-{{ _kpi_side(slice_name ~ '__numerator', m['numerator'], slice_name, k, grains) }},
+{{ _kpi_side(slice_name ~ '__numerator', m['numerator'], slice_name, k, grains,
+             _stored(additive, m['numerator'], numerator, 'numerator', slice_name, k)) }},
 {%- if is_ratio %}
 
-{{ _kpi_side(slice_name ~ '__denominator', m['denominator'], slice_name, k, grains) }},
+{{ _kpi_side(slice_name ~ '__denominator', m['denominator'], slice_name, k, grains,
+             _stored(additive, m['denominator'], denominator, 'denominator', slice_name, k)) }},
 {%- endif %}
 {%- endfor %}
 
@@ -130,14 +153,62 @@ select * from final
 {%- endmacro %}
 
 
+{#- Where an additive side's day amounts are stored in kpi_values, as "column slice_name" (empty
+    when the side is not additive or its day rows are not stored: a side that does not carry the
+    slice is the day's total, stored on the `all` rows only if it is the KPI's own part). -#}
+{% macro _stored(additive, p, own, role, slice_name, k) -%}
+{%- if additive -%}
+    {%- if _carries(p, slice_name, k) == 'yes' -%}{{ role }} {{ slice_name }}
+    {%- elif p == own -%}{{ role }} all
+    {%- endif -%}
+{%- endif -%}
+{%- endmacro %}
+
+
 {#- One side of a KPI for one slice: amount per (grain, period_start, slice_value). A side that does
-    not carry the slice gives the period's total with slice_value 'all'. -#}
-{% macro _kpi_side(name, p, slice_name, k, grains) -%}
+    not carry the slice gives the period's total with slice_value 'all'. `stored` (from _stored)
+    rolls the side's periods up from its day amounts. -#}
+{% macro _kpi_side(name, p, slice_name, k, grains, stored) -%}
 {%- set sliced = _carries(p, slice_name, k) == 'yes' -%}
 {%- set column = p['columns'].get(slice_name, slice_name) -%}
 {%- set slice_value -%}
 {%- if sliced -%}coalesce(cast(r.{{ column }} as text), '{{ slice_null_label(slice_name) }}'){%- else -%}'all'{%- endif -%}
 {%- endset -%}
+{%- if stored %}
+{%- set stored_column, stored_slice = stored.split(' ') %}
+{{ name }}__fresh as (
+    select
+        d.day,
+        {{ slice_value }} as slice_value,
+        {{ _aggregate(p['agg']) }} as amount
+    from {{ _records(p, 'fresh_days') }} as r
+    inner join fresh_days as d on d.day = r.{{ p['day'] }}
+    group by d.day{% if sliced %}, {{ slice_value }}{% endif %}
+),
+
+{{ name }} as (
+    select
+        p.grain,
+        p.period_start,
+        d.slice_value,
+        {#- summed in day order: a full and an incremental refresh add the same amounts alike #}
+        sum(d.amount order by d.day) as amount
+    from (
+        select day, slice_value, amount from {{ name }}__fresh
+        union all
+        {#- the KPI's own day rows (not ref('kpi_values'): that would wait for every KPI) #}
+        select period_start, slice_value, {{ stored_column }}
+        from kpi.kpi_values
+        where kpi_id = '{{ k.id }}' and grain = 'day' and slice_name = '{{ stored_slice }}'
+            and period_start >= (select min(day) from {{ scope('refresh_day_periods') }})
+            and period_start <= (select max(day) from {{ scope('refresh_day_periods') }})
+            and period_start not in (select day from fresh_days)
+    ) as d
+    inner join {{ scope('refresh_day_periods') }} as p on p.day = d.day
+    where p.grain in ({{ grains }})
+    group by p.grain, p.period_start, d.slice_value
+)
+{%- else %}
 {{ name }} as (
     {%- if p['per_period'] %}
     select
@@ -155,13 +226,7 @@ select * from final
         p.period_start,
         {{ slice_value }} as slice_value,
         {{ _aggregate(p['agg']) }} as amount
-    from (
-        select *{% if p['value'] %}, ({{ p['value'] }}) as kpi_value{% endif %}
-        from {{ p['relation'] }}
-        {%- if p['where'] %}
-        where {{ p['where'] }}
-        {%- endif %}
-    ) as r
+    from {{ _records(p) }} as r
     inner join {{ scope('refresh_day_periods') }} as p on p.day = r.{{ p['day'] }}
     where p.grain in ({{ grains }})
     {%- if p['period_filter'] %}
@@ -170,6 +235,29 @@ select * from final
     group by p.grain, p.period_start{% if sliced %}, {{ slice_value }}{% endif %}
     {%- endif %}
 )
+{%- endif %}
+{%- endmacro %}
+
+
+{#- A part's records on the days of the rebuilt periods (or of `days`, a relation of days), with
+    its value as kpi_value. -#}
+{% macro _records(p, days=none) -%}
+(
+        select *{% if p['value'] %}, ({{ p['value'] }}) as kpi_value{% endif %}
+        from {{ p['relation'] }}
+        where {{ within_refresh(p['day'], days) }}
+        {%- if p['where'] %}
+            and ({{ p['where'] }})
+        {%- endif %}
+    )
+{%- endmacro %}
+
+
+{#- `day_column` within the days of the rebuilt periods (or of `days`, a relation of days), as a
+    range a fact's day index serves: joining the scope alone makes the database read every day. -#}
+{% macro within_refresh(day_column, days=none) -%}
+{%- set days = days or scope('refresh_day_periods') -%}
+{{ day_column }} >= (select min(day) from {{ days }}) and {{ day_column }} <= (select max(day) from {{ days }})
 {%- endmacro %}
 
 

@@ -23,13 +23,15 @@ MACROS = Path(__file__).resolve().parents[2] / "sql" / "macros"
 ORDERS = Stream("toy", "orders", ("order_id",), (
     Field("order_id", "int"), Field("placed_at", "timestamp"), Field("amount", "money"), Field("channel", "str")))
 STAGING = """
+{{ config(key='order_id') }}
 with source as (select * from {{ source('toy', 'orders') }}),
 renamed as (
     select order_id, {{ business_day('placed_at') }} as placed_day, amount, channel as order_channel from source
 )
 select * from renamed
 """
-FACT = "{{ config(day_column='placed_day', window=true) }}\nselect * from {{ ref('stg_toy__orders') }}"
+FACT = ("{{ config(day_column='placed_day', window=true, key='order_id', links={'stg_toy__orders': 'order_id'}) }}\n"
+        "select * from {{ ref('stg_toy__orders') }}")
 REVENUE = "{{ kpi_values(numerator=part(ref('fct_orders'), 'placed_day', agg='sum', value='amount')) }}"
 
 
@@ -64,7 +66,8 @@ def test_models_run_in_dependency_order_and_layers(tmp_path):
                                 "kpi/values/revenue": REVENUE})
     _, models = render_all(root)
     assert [model.name for model in run_order(models)] == ["stg_toy__orders", "fct_orders", "revenue"]
-    assert models["fct_orders"].config == {"day_column": "placed_day", "window": True}
+    assert models["fct_orders"].config == {"day_column": "placed_day", "window": True, "key": "order_id",
+                                           "links": {"stg_toy__orders": "order_id"}}
     assert models["stg_toy__orders"].sources == {("toy", "orders")}
     assert models["revenue"].relation == "kpi.kpi_values"
 
@@ -83,6 +86,16 @@ def test_the_dialect_decides_only_inside_macros(tmp_path):
     ({"staging/stg_a": "select * from {{ ref('fct_b') }}", "marts/fct_b": "select 1"}, "points from staging up"),
     ({"marts/fct_a": "select * from {{ ref('nothing') }}"}, "names no model"),
     ({"staging/stg_a": "select {{ var('unknown') }}"}, "var('unknown')"),
+    ({"staging/stg_a": "select 1 as a from {{ source('toy', 'orders') }}"}, "stg_a.sql: a staging model needs"),
+    ({"staging/stg_a": "{{ config(key='a') }}select * from {{ source('toy', 'orders') }}",
+      "marts/fct_a": "{{ config(key='a', day_column='d') }}select * from {{ ref('stg_a') }}"},
+     "fct_a.sql: every input needs a link in config(links=...) saying which rows its changed rows reach; missing: stg_a"),
+    ({"staging/stg_a": "{{ config(key='a') }}select * from {{ source('toy', 'orders') }}",
+      "intermediate/int_a": "{{ config(key='a', links={'stg_a': 'b'}) }}select * from {{ ref('stg_a') }}"},
+     "int_a.sql: no input is linked by the whole key"),
+    ({"staging/stg_a": "{{ config(key='a') }}select * from {{ source('toy', 'orders') }}",
+      "intermediate/int_a": "{{ config(key='a') }}select * from {{ ref('stg_a') }} where {{ affected('b') }}"},
+     "affected('b'): 'b' is not a key column of int_a"),
     ({"marts/fct_orders": "{{ config(day_column='placed_day', attribute_dates=['first_day']) }}select 1",
       "kpi/values/revenue": "{{ kpi_values(numerator=part(ref('fct_orders'), 'first_day', agg='count')) }}"},
      "'first_day' is an attribute date of fct_orders"),

@@ -7,6 +7,7 @@ These helpers only build and check the descriptions; all SQL is in the macro.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -49,3 +50,14 @@ def period_part(relation: str, *, value: str, slices: Sequence[str] = ()) -> dic
 def measure(numerator: dict[str, Any], denominator: dict[str, Any] | None = None) -> dict[str, Any]:
     """The parts of a KPI for one slice when they differ from the KPI's own (`by_slice`)."""
     return {"numerator": numerator, "denominator": denominator}
+
+
+def columns_read(p: dict[str, Any], kpi_slices: Sequence[str]) -> set[str]:
+    """The names a part's records are read by: its day, the columns its value, where and
+    period_filter name (any identifier: SQL words match no column), and the columns of the slices
+    it carries. A KPI is rebuilt for a day only when one of these changed on it."""
+    names = {p["day"]} if p["day"] else {"grain", "period_start", "slice_name", "slice_value"}
+    for expression in (p["value"], p["where"], p["period_filter"]):
+        names |= set(re.findall(r"(?<![\w.])(?:[a-z]\.)?([a-z_][a-z0-9_]*)", expression or ""))
+    carried = kpi_slices if p["slices"] is None else [s for s in p["slices"] if s in kpi_slices]
+    return names | {p["columns"].get(name, name) for name in carried}

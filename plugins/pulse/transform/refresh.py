@@ -1,10 +1,12 @@
 """`refresh_kpis()`: build the KPI layer from the raw tables, all or nothing.
 
 One refresh renders every model, then in ONE transaction: rebuilds the business calendar and the
-registry table, the staging views, the intermediate tables, the fact tables (only the business days
-whose rows changed), works out the refresh scope, rebuilds the KPI tables for the periods in scope,
-and records itself in `meta.kpi_refreshes`. On PostgreSQL that transaction is the publication:
-readers see the old KPI layer or the new one, never a mix. On DuckDB readers use the serving copy
+registry table; brings the staging, intermediate and mart tables up to date (a daily refresh
+rewrites only the rows that the raw rows loaded since the previous refresh reach, model by model:
+`pulse.transform.materialize`); works out the refresh scope from the days whose fact rows
+changed; rebuilds the KPI tables for the periods in scope; and records itself in
+`meta.kpi_refreshes`. On PostgreSQL that transaction is the publication: readers see the old KPI
+layer or the new one, never a mix. On DuckDB readers use the serving copy
 (`pulse.warehouse.publish`), made after the refresh commits.
 """
 
@@ -15,19 +17,22 @@ import hashlib
 import logging
 import time
 import uuid
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from pulse.business_calendar import BusinessCalendar
 from pulse.kpi.registry import Registry, load_registry
 from pulse.settings import Settings, get_settings
 from pulse.sources import find_stream
-from pulse.transform import seeds
-from pulse.transform.materialize import Built, build, ensure_kpi_values
+from pulse.transform import changes, scratch, seeds
+from pulse.transform.materialize import ALL_COLUMNS, Built, build, ensure_kpi_values
+from pulse.transform.parts import columns_read
 from pulse.transform.project import (
-    INCREMENTAL_DAYS,
     INCREMENTAL_PERIODS,
+    KEYED,
     KPI_VALUES,
+    REPLACE_ROWS,
     SQL_DIR,
     Model,
     ProjectError,
@@ -105,6 +110,8 @@ def refresh_kpis(*, warehouse: Warehouse | None = None, full: bool = False, thro
     )
     rendered = {name: renderer.render(model) for name, model in models.items()}
     order = run_order(models)
+    incremental_sql = {model.name: renderer.render(model, incremental=True) for model in order
+                       if model.materialization == KEYED}
 
     refresh_id = f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
     started = time.monotonic()
@@ -119,7 +126,8 @@ def refresh_kpis(*, warehouse: Warehouse | None = None, full: bool = False, thro
         connection.execute(f"create table if not exists meta.kpi_refresh_tables ({REFRESH_TABLES_DDL})")
         try:
             with connection.transaction():
-                result = _run(connection, models, order, rendered, refresh_id=refresh_id, full=full, through=through,
+                result = _run(connection, models, order, rendered, incremental_sql, refresh_id=refresh_id, full=full,
+                              through=through,
                               calendar=calendar, registry=registry, settings=settings, started=started,
                               started_at=started_at)
         except Exception as error:
@@ -136,34 +144,44 @@ def refresh_kpis(*, warehouse: Warehouse | None = None, full: bool = False, thro
     return result
 
 
-def _run(connection: Connection, models: dict[str, Model], order: list[Model], rendered: dict[str, str], *,
-         refresh_id: str, full: bool, through: dt.date, calendar: BusinessCalendar, registry: Registry,
-         settings: Settings, started: float, started_at: dt.datetime) -> RefreshResult:
+def _run(connection: Connection, models: dict[str, Model], order: list[Model], rendered: dict[str, str],
+         incremental_sql: dict[str, str], *, refresh_id: str, full: bool, through: dt.date,
+         calendar: BusinessCalendar, registry: Registry, settings: Settings, started: float,
+         started_at: dt.datetime) -> RefreshResult:
     if connection.dialect == "postgres":
         # one refresh at a time: two would delete and insert the same KPI rows
         connection.execute(f"select pg_advisory_xact_lock({REFRESH_LOCK})")
     previous = _previous_refresh(connection)
-    changed_models, removed_models = _kpi_model_changes(connection, order, rendered)
-    incremental = not full and previous is not None and previous[0] <= through and not changed_models
+    changed_models, removed_models = _model_changes(connection, order, rendered)
+    upstream = [model for model in order if model.layer != "kpi"]
+    incremental = (not full and previous is not None and previous[0] <= through and not changed_models
+                   and all(connection.table_exists(model.relation) for model in upstream))
     _ensure_sources(connection, order)
-    seeds.build_calendar(connection, calendar, through)
+    changed_inputs: dict[str, int] = changes.pending(connection)
+    if incremental:
+        changed_inputs["calendar_days"] = seeds.build_calendar(connection, calendar, through, delta=True)
+    else:
+        seeds.build_calendar(connection, calendar, through)
     seeds.build_registry(connection, registry)
     seeds.build_kpi_sources(connection, registry)
 
     built: dict[str, Built] = {}
-    upstream = [model for model in order if model.layer != "kpi"]
     for model in upstream:
-        built[model.name] = _build(connection, model, rendered[model.name], full=not incremental)
+        built[model.name] = _build(connection, model, rendered[model.name], full=not incremental,
+                                   incremental_sql=incremental_sql[model.name], changed_inputs=changed_inputs)
+        changed_inputs[model.name] = built[model.name].delta_rows
 
     window_start = _window_start(connection, upstream, through)
-    if incremental and all(built[m.name].rebuilt is False for m in upstream if m.materialization == INCREMENTAL_DAYS):
-        changed = set().union(*(built[m.name].changed_days for m in upstream)) if upstream else set()
-        scope = incremental_scope(
+    fact_days = {m.name: built[m.name].changed_columns for m in upstream if m.config.get("day_column")}
+    if incremental:
+        base = incremental_scope(
             through=through, window_start=window_start, lookback_days=settings.kpi_lookback_days,
-            previous_through=previous[0], previous_window_start=previous[1], changed_days=changed,
+            previous_through=previous[0], previous_window_start=previous[1], changed_days=(),
         )
+        scope = replace(base, days=base.days | frozenset(day for days in fact_days.values() for day in days
+                                                         if day <= through))
     else:
-        scope = full_scope(window_start, through)
+        base = scope = full_scope(window_start, through)
     write_scope(connection, scope)
 
     ensure_kpi_values(connection)
@@ -171,10 +189,25 @@ def _run(connection: Connection, models: dict[str, Model], order: list[Model], r
     value_ids = [model.name for model in kpi_models if model.materialization == KPI_VALUES]
     if scope.full or removed_models:  # otherwise no KPI can have lost its model: no scan of every row
         _drop_orphan_values(connection, value_ids)
-    for model in kpi_models:
-        built[model.name] = _build(connection, model, rendered[model.name], full=scope.full)
+    written = scope
+    for model, own in _kpi_scopes(kpi_models, base, scope, fact_days, registry):
+        if own is not None and own != written:
+            write_scope(connection, own, window=False)
+            written = own
+        built[model.name] = _build(connection, model, rendered[model.name], full=scope.full,
+                                   incremental_sql=incremental_sql.get(model.name), changed_inputs=changed_inputs)
+        changed_inputs[model.name] = built[model.name].delta_rows
+    if written != scope:  # the scope tables describe the whole refresh
+        write_scope(connection, scope, window=False)
 
-    row_counts = _kpi_row_counts(connection)
+    changes.take_in(connection, refresh_id)
+    _drop_scratch(connection, changed_inputs)
+    values_rows = None
+    if not scope.full and not removed_models and previous is not None:  # no need to count millions of rows
+        values_rows = _recorded_rows(connection, previous[2], "kpi.kpi_values")
+        values_rows = None if values_rows is None else values_rows + sum(
+            built[name].rows_added for name in value_ids)
+    row_counts = _kpi_row_counts(connection, values_rows)
     periods = scope.periods()
     per_grain = {grain: sum(1 for g, _ in periods if g == grain) for grain in ("day", "week", "month", "quarter")}
     result = RefreshResult(
@@ -188,10 +221,61 @@ def _run(connection: Connection, models: dict[str, Model], order: list[Model], r
     return result
 
 
-def _build(connection: Connection, model: Model, sql: str, *, full: bool) -> Built:
+def _kpi_scopes(kpi_models: list[Model], base: Scope, scope: Scope,
+                fact_days: dict[str, Mapping[dt.date, frozenset[str]]],
+                registry: Registry) -> list[tuple[Model, Scope | None]]:
+    """The KPI models in the order to build them, each with the scope to write before it (None:
+    the one written stands). A KPI's rows are rebuilt for the periods of the days every KPI
+    rebuilds (`base`: lookback, new days, window changes) and of the days on which what it reads
+    of its facts changed (`fact_days`: the changed columns per day of each fact): a late change to
+    shipments rebuilds last quarter's delivery KPIs, not its revenue, and a customer's first web
+    order rewrites its old orders for the retention KPI only. The models built per period come
+    first, grouped by scope; the as-of tables after them, on the whole refresh's scope."""
+    if scope.full:
+        return [(model, None) for model in kpi_models]
+    periodic = [model for model in kpi_models if model.materialization in (KPI_VALUES, INCREMENTAL_PERIODS)]
+    by_days: dict[frozenset[dt.date], list[Model]] = {}
+    for model in periodic:
+        days = set(base.days)
+        for ref in model.refs & set(fact_days):
+            read = _columns_read(model, ref, registry)
+            days |= {day for day, columns in fact_days[ref].items()
+                     if read is None or ALL_COLUMNS in columns or columns & read}
+        by_days.setdefault(frozenset(day for day in days if day <= scope.through), []).append(model)
+    ordered: list[tuple[Model, Scope | None]] = []
+    for days, models in by_days.items():
+        ordered += [(model, replace(scope, days=days) if index == 0 else None) for index, model in enumerate(models)]
+    rest = [model for model in kpi_models if model not in periodic]
+    ordered += [(model, scope if index == 0 else None) for index, model in enumerate(rest)]
+    return ordered
+
+
+def _columns_read(model: Model, fact: str, registry: Registry) -> set[str] | None:
+    """The columns of `fact` a KPI model reads: those its parts name, or for a list per period
+    those its `config(reads={fact: ...})` names; None (every column) when it does not say."""
+    relation = model.relations.get(fact)
+    if model.materialization == INCREMENTAL_PERIODS:
+        reads = (model.config.get("reads") or {}).get(fact)
+        return {name.strip() for name in reads.split(",")} if reads else None
+    if model.materialization != KPI_VALUES or model.name not in registry:
+        return None
+    slices = list(registry.get(model.name).slices)
+    return set().union(*(columns_read(p, slices) for p in model.parts if p["relation"] == relation))
+
+
+def _drop_scratch(connection: Connection, changed_inputs: dict[str, int]) -> None:
+    """The refresh's temporary tables (they would go with the session; a caller may keep it)."""
+    changes.drop(connection, {name: rows for name, rows in changed_inputs.items() if name.startswith("raw.")})
+    for name in changed_inputs:
+        if not name.startswith("raw."):
+            connection.execute(f"drop table if exists {scratch.delta(name)}")
+
+
+def _build(connection: Connection, model: Model, sql: str, *, full: bool, incremental_sql: str | None = None,
+           changed_inputs: dict[str, int] | None = None) -> Built:
     started = time.monotonic()
     try:
-        return build(connection, model, sql, full=full)
+        return build(connection, model, sql, full=full, incremental_sql=incremental_sql, changed_inputs=changed_inputs)
     except ProjectError:
         raise
     except Exception as error:
@@ -222,33 +306,34 @@ def _window_start(connection: Connection, upstream: list[Model], through: dt.dat
     periods it belongs to; the window only decides which periods get a row."""
     firsts = []
     for model in upstream:
-        if model.materialization == INCREMENTAL_DAYS and model.config.get("window"):
+        if model.config.get("window"):
             first = connection.scalar(f"select min({model.config['day_column']}) from {model.relation}")
             if first is not None:
                 firsts.append(first if isinstance(first, dt.date) else dt.date.fromisoformat(str(first)[:10]))
     return min([*firsts, through])
 
 
-def _previous_refresh(connection: Connection) -> tuple[dt.date, dt.date] | None:
+def _previous_refresh(connection: Connection) -> tuple[dt.date, dt.date, str] | None:
     row = connection.fetchone(
-        "select through, window_start from meta.kpi_refreshes where status = 'success' "
+        "select through, window_start, refresh_id from meta.kpi_refreshes where status = 'success' "
         "order by finished_at desc limit 1"
     )
     if row is None or not connection.table_exists("kpi.kpi_values"):
         return None
-    return row[0], row[1]
+    return row[0], row[1], row[2]
 
 
 def _model_versions(order: list[Model], rendered: dict[str, str]) -> dict[str, str]:
-    """A hash of the SQL of each KPI model that is refreshed per period: a new or changed one needs
-    every period, not those of the lookback window."""
+    """A hash of the SQL of each model a refresh keeps rather than rebuilds: a new or changed one
+    (a deploy) needs every row, not those the new raw rows reach, so the refresh is a full one.
+    The as-of tables of `kpi/` are rebuilt every time and read `var('through')`: not kept."""
     return {model.name: hashlib.sha256(rendered[model.name].encode()).hexdigest() for model in order
-            if model.materialization in (KPI_VALUES, INCREMENTAL_PERIODS)}
+            if model.materialization != REPLACE_ROWS}
 
 
-def _kpi_model_changes(connection: Connection, order: list[Model],
-                       rendered: dict[str, str]) -> tuple[list[str], list[str]]:
-    """The KPI models new or changed since the previous refresh, and those it had that are gone."""
+def _model_changes(connection: Connection, order: list[Model],
+                   rendered: dict[str, str]) -> tuple[list[str], list[str]]:
+    """The models new or changed since the previous refresh, and those it had that are gone."""
     connection.execute(f"create table if not exists meta.kpi_models ({MODELS_DDL})")
     stored = dict(connection.fetchall("select model, sql_hash from meta.kpi_models"))
     versions = _model_versions(order, rendered)
@@ -272,11 +357,19 @@ def _drop_orphan_values(connection: Connection, kpi_ids: list[str]) -> None:
     connection.execute(f"delete from kpi.kpi_values where kpi_id not in ({listed})")
 
 
-def _kpi_row_counts(connection: Connection) -> dict[str, int]:
+def _kpi_row_counts(connection: Connection, values_rows: int | None) -> dict[str, int]:
+    """Rows of every KPI table; `values_rows`: those of kpi.kpi_values when known (the previous
+    refresh's count and what this one inserted and deleted)."""
     tables = connection.fetchall(
         "select table_name from information_schema.tables where table_schema = 'kpi' order by table_name"
     )
-    return {f"kpi.{name}": int(connection.scalar(f"select count(*) from kpi.{name}")) for (name,) in tables}
+    return {f"kpi.{name}": values_rows if name == "kpi_values" and values_rows is not None
+            else int(connection.scalar(f"select count(*) from kpi.{name}")) for (name,) in tables}
+
+
+def _recorded_rows(connection: Connection, refresh_id: str, table: str) -> int | None:
+    return connection.scalar("select row_count from meta.kpi_refresh_tables where refresh_id = :id and table_name = :table",
+                             {"id": refresh_id, "table": table})
 
 
 def _record(connection: Connection, result: RefreshResult, started_at: dt.datetime, scope: Scope) -> None:

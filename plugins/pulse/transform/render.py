@@ -1,6 +1,12 @@
-"""Rendering models with Jinja: `ref()`, `source()`, `config()`, the project's macros
+"""Rendering models with Jinja: `ref()`, `source()`, `config()`, `affected()`, the project's macros
 (`sql/macros/*.sql`, available in every model) and the values models may read (`dialect`,
 `var(...)`, the KPI registry).
+
+A table kept by key is rendered twice: for a full build, and for an incremental one, where
+`source()` is the raw rows loaded since the last refresh and `affected('column')` keeps only the
+rows of the keys being rewritten (`true` in a full build). `affected()` is a hint for the
+database, placed where it cannot push the key down by itself (an aggregate over an input): the
+refresh restricts the model's result to those keys in any case.
 
 Dialect differences are handled in one place only: macros in `sql/macros/dialect.sql` that branch
 on `dialect` (`duckdb` or `postgres`). Models never test the dialect themselves.
@@ -15,7 +21,7 @@ from typing import Any
 import jinja2
 
 from pulse.kpi.registry import Registry
-from pulse.transform import parts
+from pulse.transform import parts, scratch
 from pulse.transform.project import KPI_VALUES, Model, ProjectError
 
 # Tables the runner builds from Python before any model runs, addressable with ref()
@@ -42,6 +48,7 @@ class Renderer:
         self.variables = dict(variables)
         self.registry = registry
         self._model: Model | None = None
+        self._incremental = False
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(str(sql_dir)),
             undefined=jinja2.StrictUndefined,
@@ -54,6 +61,7 @@ class Renderer:
             ref=self._ref,
             source=self._source,
             config=self._config,
+            affected=self._affected,
             var=self._var,
             scope=self._scope,
             kpi=self._kpi,
@@ -61,7 +69,7 @@ class Renderer:
             raise_error=self._raise,
             registry=registry,
             part=self._part,
-            period_part=parts.period_part,
+            period_part=self._period_part,
             measure=parts.measure,
         )
         # A macro resolves the names it uses when its file is loaded, so files are loaded again
@@ -74,8 +82,9 @@ class Renderer:
                     if not name.startswith("_"):
                         self.env.globals[name] = getattr(module, name)
 
-    def render(self, model: Model) -> str:
-        self._model = model
+    def render(self, model: Model, *, incremental: bool = False) -> str:
+        self._model, self._incremental = model, incremental
+        model.parts.clear()
         try:
             return self.env.from_string(model.sql).render().strip().rstrip(";")
         except jinja2.TemplateError as error:
@@ -83,7 +92,7 @@ class Renderer:
         except ProjectError as error:
             raise ProjectError(f"{model.path}: {error}") from error
         finally:
-            self._model = None
+            self._model, self._incremental = None, False
 
     # --- functions models call -----------------------------------------------------------------
     def _current(self) -> Model:
@@ -93,6 +102,7 @@ class Renderer:
 
     def _ref(self, name: str) -> str:
         if name in SEEDS:
+            self._current().seeds.add(name)
             return SEEDS[name]
         if name == KPI_VALUES_TABLE:
             # the long table is written by every model in kpi/values/: reading it waits for all of them
@@ -101,6 +111,7 @@ class Renderer:
         if name not in self.models:
             raise ProjectError(f"ref({name!r}) names no model")
         self._current().refs.add(name)
+        self._current().relations[name] = self.models[name].relation
         return self.models[name].relation
 
     def _part(self, relation: str, day: str | None = None, **options: Any) -> dict[str, Any]:
@@ -110,11 +121,30 @@ class Renderer:
             if model.relation == relation and day in (model.config.get("attribute_dates") or ()):
                 raise ProjectError(f"part of {relation}: {day!r} is an attribute date of {model.name} "
                                    "(config attribute_dates), not a day that dates its records")
-        return parts.part(relation, day, **options)
+        return self._uses(parts.part(relation, day, **options))
+
+    def _period_part(self, relation: str, **options: Any) -> dict[str, Any]:
+        return self._uses(parts.period_part(relation, **options))
+
+    def _uses(self, part: dict[str, Any]) -> dict[str, Any]:
+        """A KPI model keeps the parts it reads: the columns they name are what it depends on."""
+        self._current().parts.append(part)
+        return part
 
     def _source(self, source: str, stream: str) -> str:
         self._current().sources.add((source, stream))
-        return f"raw.{source}__{stream}"
+        table = f"raw.{source}__{stream}"
+        return scratch.changes(table) if self._incremental else table
+
+    def _affected(self, column: str, expression: str | None = None) -> str:
+        model = self._current()
+        key = model.config.get("key") or ()
+        key = [k.strip() for k in key.split(",")] if isinstance(key, str) else list(key)
+        if column not in key:
+            raise ProjectError(f"affected({column!r}): {column!r} is not a key column of {model.name} ({key})")
+        if not self._incremental:
+            return "true"
+        return f"{expression or column} in (select {column} from {scratch.affected(model.name)})"
 
     def _config(self, **options: Any) -> str:
         self._current().config.update(options)

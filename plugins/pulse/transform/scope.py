@@ -70,22 +70,25 @@ def incremental_scope(*, through: dt.date, window_start: dt.date, lookback_days:
     return Scope(False, through, window_start, frozenset(days))
 
 
-def write_scope(connection: Connection, scope: Scope) -> None:
+def write_scope(connection: Connection, scope: Scope, *, window: bool = True) -> None:
     """The scope as tables the KPI models join: rebuilt days, rebuilt periods, each day of a rebuilt
-    period inside the window mapped to its period (up to `through`), and the window's periods."""
+    period inside the window mapped to its period (up to `through`), and (unless `window` is
+    False: it is written already) the window's periods."""
     for table, columns in SCOPE_DDL.items():
-        connection.execute(f"create table if not exists {table} ({columns})")
-        connection.execute(f"delete from {table}")
-    window = set(scope.window_periods())
+        if window or table != "meta.kpi_window_periods":
+            connection.execute(f"create table if not exists {table} ({columns})")
+            connection.execute(f"delete from {table}")
     periods = scope.periods()
     _insert(connection, "meta.kpi_refresh_days", ["day"], [(day,) for day in sorted(scope.days)])
     _insert(connection, "meta.kpi_refresh_periods", ["grain", "period_start", "first_day", "last_day"],
             [(grain, start, start, period_end(start, grain)) for grain, start in periods])
-    _insert(connection, "meta.kpi_window_periods", ["grain", "period_start", "first_day", "last_day"],
-            [(grain, start, start, period_end(start, grain)) for grain, start in sorted(window)])
+    window_periods = set(scope.window_periods())
+    if window:
+        _insert(connection, "meta.kpi_window_periods", ["grain", "period_start", "first_day", "last_day"],
+                [(grain, start, start, period_end(start, grain)) for grain, start in sorted(window_periods)])
     day_periods = [
         (day, grain, start)
-        for grain, start in periods if (grain, start) in window
+        for grain, start in periods if (grain, start) in window_periods
         for day in days_between(start, min(period_end(start, grain), scope.through))
     ]
     _insert(connection, "meta.kpi_refresh_day_periods", ["day", "grain", "period_start"], day_periods)

@@ -10,6 +10,7 @@ import pyarrow as pa
 
 from pulse.business_calendar import BusinessCalendar
 from pulse.kpi.registry import Registry
+from pulse.transform import scratch
 from pulse.warehouse.connection import Connection
 from pulse.warehouse.loader import append
 
@@ -103,21 +104,34 @@ def calendar_frame(calendar: BusinessCalendar, through: dt.date) -> pd.DataFrame
     return frame
 
 
-def build_calendar(connection: Connection, calendar: BusinessCalendar, through: dt.date) -> int:
+def build_calendar(connection: Connection, calendar: BusinessCalendar, through: dt.date, *, delta: bool = False) -> int:
     """Rebuilt only when the calendar's settings or its years changed (building it loads the
-    holiday tables, which takes seconds)."""
+    holiday tables, which takes seconds). Returns its row count, or with `delta` the count of its
+    rows that changed, kept for the models that read it in `scratch.delta('calendar_days')`."""
     fingerprint = repr((calendar.timezone, calendar.opening, calendar.closing, sorted(calendar.weekdays),
                         calendar.holiday_country, sorted(calendar.extra_holidays),
                         through.year - CALENDAR_YEARS_BACK, through.year + CALENDAR_YEARS_AHEAD, CALENDAR_COLUMNS))
     connection.execute("create table if not exists meta.kpi_calendar (fingerprint text not null)")
     if connection.table_exists("staging.calendar_days") and connection.scalar(
             "select count(*) from meta.kpi_calendar where fingerprint = :fingerprint", {"fingerprint": fingerprint}):
-        return int(connection.scalar("select count(*) from staging.calendar_days"))
+        return 0 if delta else int(connection.scalar("select count(*) from staging.calendar_days"))
+    before = "_calendar_before"
+    if delta:
+        connection.execute(f"create temporary table {before} as select * from staging.calendar_days")
     frame = calendar_frame(calendar, through)
     replace_table(connection, "staging.calendar_days", CALENDAR_COLUMNS, pa.Table.from_pandas(frame, preserve_index=False))
     connection.execute("delete from meta.kpi_calendar")
     connection.execute("insert into meta.kpi_calendar (fingerprint) values (:fingerprint)", {"fingerprint": fingerprint})
-    return len(frame)
+    if not delta:
+        return len(frame)
+    changed = scratch.delta("calendar_days")
+    connection.execute(
+        f"create temporary table {changed} as "
+        f"select 'old' as _change, * from (select * from {before} except select * from staging.calendar_days) as gone "
+        f"union all select 'new' as _change, * from (select * from staging.calendar_days except select * from {before}) "
+        "as came")
+    connection.execute(f"drop table {before}")
+    return int(connection.scalar(f"select count(*) from {changed}"))
 
 
 def registry_frame(registry: Registry) -> pd.DataFrame:

@@ -1,3 +1,8 @@
+{{ config(key='contact_id', links={
+    'stg_hubspot__contacts': 'contact_id',
+    'int_customers': {'on': 'customer_id', 'reads': 'registered_at, registered_day'},
+}) }}
+
 -- Each HubSpot contact down the funnel lead -> MQL -> SQL -> shop registration: the day of each
 -- step, the calendar days between steps, and its qualification as a prospect (the earlier of MQL
 -- and SQL, for contacts matching a buyer persona).
@@ -5,6 +10,7 @@ with
 
 contacts as (
     select * from {{ ref('stg_hubspot__contacts') }}
+    where {{ affected('contact_id') }}
 ),
 
 customers as (
@@ -14,6 +20,7 @@ customers as (
 joined as (
     select
         contacts.contact_id,
+        contacts.customer_id,
         contacts.created_day,
         contacts.lead_day,
         contacts.mql_day,

@@ -1,9 +1,15 @@
+{{ config(key='shipment_id', links={
+    'stg_shop__shipments': 'shipment_id',
+    'int_orders': {'on': 'order_id', 'reads': 'placed_at, is_cancelled, revenue'},
+}) }}
+
 -- Each shipment against the delivery date promised to the customer at order time: late when the
 -- business day it was delivered is after the promised date.
 with
 
 shipments as (
     select * from {{ ref('stg_shop__shipments') }}
+    where {{ affected('shipment_id') }}
 ),
 
 orders as (

@@ -1,10 +1,15 @@
+{{ config(key='call_id', links={
+    'stg_aircall__calls': 'call_id',
+    'calendar_days': 'started_day = day',
+}) }}
+
 -- Inbound calls: answered or not, the wait until an agent answered, and whether the call came in
 -- during opening hours (inside the office window of an office day).
 with
 
 calls as (
     select * from {{ ref('stg_aircall__calls') }}
-    where direction = 'inbound'
+    where direction = 'inbound' and {{ affected('call_id') }}
 ),
 
 calendar as (

@@ -1,3 +1,9 @@
+{{ config(key='ticket_id', links={
+    'stg_zendesk__tickets': 'ticket_id',
+    'stg_zendesk__ticket_metrics': 'ticket_id',
+    'calendar_days': ['created_day = day', 'solved_day = day'],
+}) }}
+
 -- Each helpdesk ticket's first reply and resolution, in calendar and business hours. Zendesk
 -- gives the first reply only as whole minutes after creation (calendar, and business on its own
 -- schedule): the reply is dated by the moment those minutes imply. Resolution has its moment
@@ -6,10 +12,12 @@ with
 
 tickets as (
     select * from {{ ref('stg_zendesk__tickets') }}
+    where {{ affected('ticket_id') }}
 ),
 
 metrics as (
     select * from {{ ref('stg_zendesk__ticket_metrics') }}
+    where {{ affected('ticket_id') }}
 ),
 
 calendar as (

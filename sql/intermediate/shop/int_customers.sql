@@ -1,9 +1,18 @@
--- Customer companies with the names their slices show (reseller, account manager) and their first
--- order: the earliest order, not cancelled, placed at or after registration.
+{{ config(key='customer_id', links={
+    'stg_shop__customers': 'customer_id',
+    'stg_shop__resellers': 'reseller_id',
+    'stg_shop__sales_agents': 'sales_agent_id',
+    'stg_shop__orders': {'on': 'customer_id', 'reads': 'placed_at, placed_day, is_cancelled, order_channel'},
+}) }}
+
+-- Customer companies with the names their slices show (reseller, account manager), their first
+-- order (the earliest order, not cancelled, placed at or after registration) and their first web
+-- order day (retention: "ordered on the web before this period"; any web order, not cancelled).
 with
 
 customers as (
     select * from {{ ref('stg_shop__customers') }}
+    where {{ affected('customer_id') }}
 ),
 
 resellers as (
@@ -16,17 +25,17 @@ sales_agents as (
 
 orders as (
     select * from {{ ref('stg_shop__orders') }}
+    where {{ affected('customer_id') }}
 ),
 
 first_orders as (
     select
         customers.customer_id,
-        min(orders.placed_at) as first_order_at
+        min(case when orders.placed_at >= customers.registered_at then orders.placed_at end) as first_order_at,
+        min(case when orders.order_channel = 'web' then orders.placed_day end) as first_web_order_day
     from customers
-    inner join orders
-        on orders.customer_id = customers.customer_id
-        and orders.placed_at >= customers.registered_at
-        and not orders.is_cancelled
+    inner join orders on orders.customer_id = customers.customer_id
+    where not orders.is_cancelled
     group by customers.customer_id
 ),
 
@@ -45,7 +54,8 @@ joined as (
         customers.registered_day,
         customers.crm_contact_id,
         first_orders.first_order_at,
-        {{ business_day('first_orders.first_order_at') }} as first_order_day
+        {{ business_day('first_orders.first_order_at') }} as first_order_day,
+        first_orders.first_web_order_day
     from customers
     left join resellers on resellers.reseller_id = customers.reseller_id
     left join sales_agents on sales_agents.sales_agent_id = customers.sales_agent_id

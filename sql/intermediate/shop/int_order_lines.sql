@@ -1,9 +1,16 @@
+{{ config(key='line_id', indexes=['customer_id'], links={
+    'stg_shop__order_lines': 'line_id',
+    'stg_shop__products': 'product_id',
+    'int_orders': {'on': 'order_id', 'reads': 'customer_id, placed_day, is_cancelled, order_channel, catalog, segment, sales_agent'},
+}) }}
+
 -- Order lines priced at what was charged, with their product's category and type and their
 -- order's attributes.
 with
 
 lines as (
     select * from {{ ref('stg_shop__order_lines') }}
+    where {{ affected('line_id') }}
 ),
 
 products as (
@@ -18,6 +25,7 @@ joined as (
     select
         lines.line_id,
         lines.order_id,
+        lines.product_id,
         orders.customer_id,
         orders.placed_day,
         orders.is_cancelled,

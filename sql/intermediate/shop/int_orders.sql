@@ -1,15 +1,37 @@
+{{ config(key='order_id', links={
+    'stg_shop__orders': 'order_id',
+    'stg_shop__order_lines': {'on': 'order_id', 'reads': 'quantity'},
+    'int_customers': {'on': 'customer_id', 'reads': 'segment, reseller, sales_agent, first_web_order_day'},
+    'stg_shop__catalogs': 'catalog_id',
+    'calendar_days': 'placed_day = day',
+}) }}
+
 -- Orders with everything their KPIs are cut by: the customer's segment, reseller and account
 -- manager, the catalogue, the acquisition channel (kpis.yml rules), the business-local weekday and
--- hour, whether it was placed outside office hours, and the customer's first web order day
--- (retention: "ordered on the web before this period").
+-- hour, whether it was placed outside office hours, the customer's first web order day
+-- (retention: "ordered on the web before this period") and the units ordered (its lines' quantity).
 with
 
 orders as (
     select * from {{ ref('stg_shop__orders') }}
+    where {{ affected('order_id') }}
 ),
 
 customers as (
     select * from {{ ref('int_customers') }}
+),
+
+lines as (
+    select * from {{ ref('stg_shop__order_lines') }}
+    where {{ affected('order_id') }}
+),
+
+units as (
+    select
+        order_id,
+        sum(quantity) as units
+    from lines
+    group by order_id
 ),
 
 catalogs as (
@@ -18,15 +40,6 @@ catalogs as (
 
 calendar as (
     select * from {{ ref('calendar_days') }}
-),
-
-first_web_orders as (
-    select
-        customer_id,
-        min(placed_day) as first_web_order_day
-    from orders
-    where order_channel = 'web' and not is_cancelled
-    group by customer_id
 ),
 
 joined as (
@@ -53,12 +66,13 @@ joined as (
         cast(extract(isodow from orders.placed_local_at) as integer) as iso_weekday,
         cast(extract(hour from orders.placed_local_at) as integer) as hour_of_day,
         not {{ in_office_hours('orders.placed_at', 'calendar') }} as is_off_hours,
-        first_web_orders.first_web_order_day
+        customers.first_web_order_day,
+        coalesce(units.units, 0) as units
     from orders
     left join customers on customers.customer_id = orders.customer_id
     left join catalogs on catalogs.catalog_id = orders.catalog_id
+    left join units on units.order_id = orders.order_id
     left join calendar on calendar.day = orders.placed_day
-    left join first_web_orders on first_web_orders.customer_id = orders.customer_id
 )
 
 select * from joined

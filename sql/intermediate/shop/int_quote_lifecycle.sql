@@ -1,9 +1,17 @@
+{{ config(key='quote_id', indexes=['deal_id'], links={
+    'stg_shop__quotes': 'quote_id',
+    'int_customers': {'on': 'customer_id', 'reads': 'customer_name, segment, reseller'},
+    'stg_shop__sales_agents': 'sales_agent_id',
+    'calendar_days': ['requested_day = day', 'first_action_day = day'],
+}) }}
+
 -- Each quote from request to decision and order: office time to the first action (business hours),
 -- calendar days to the decision and to the order, and the customer's and agent's names.
 with
 
 quotes as (
     select * from {{ ref('stg_shop__quotes') }}
+    where {{ affected('quote_id') }}
 ),
 
 customers as (
@@ -37,6 +45,7 @@ joined as (
         customers.customer_name,
         customers.segment,
         customers.reseller,
+        measured.sales_agent_id,
         sales_agents.sales_agent_name as sales_agent,
         measured.deal_id,
         measured.requested_at,

@@ -1,13 +1,20 @@
+{{ config(key='spend_day, platform, campaign', links={
+    'stg_ga4__google_ads': "spend_day = report_day, platform = 'google_ads', campaign",
+    'stg_ad_spend__daily': 'spend_day, platform, campaign',
+}) }}
+
 -- Ad spend, impressions and clicks per day, platform and campaign: Google Ads through GA4
 -- (advertiserAd* metrics), the other platforms from their CSV exports.
 with
 
 google_ads as (
     select * from {{ ref('stg_ga4__google_ads') }}
+    where {{ affected('spend_day', 'report_day') }}
 ),
 
 other_platforms as (
     select * from {{ ref('stg_ad_spend__daily') }}
+    where {{ affected('spend_day') }}
 ),
 
 unioned as (

@@ -1,3 +1,7 @@
+{{ config(key='session_day, device_category, channel_group, new_vs_returning', links={
+    'stg_ga4__traffic': 'session_day, device_category, channel_group, new_vs_returning',
+}) }}
+
 -- GA4 sessions per business day, device, channel and new/returning. GA4 gives an average session
 -- duration per row: times the sessions it is the row's total duration, kept as an exact decimal
 -- (microseconds) so that totals do not depend on the order they are summed in.
@@ -5,6 +9,7 @@ with
 
 traffic as (
     select * from {{ ref('stg_ga4__traffic') }}
+    where {{ affected('session_day') }}
 ),
 
 daily as (

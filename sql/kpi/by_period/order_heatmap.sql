@@ -1,10 +1,12 @@
+{{ config(reads={'fct_orders': 'placed_day, is_cancelled, iso_weekday, hour_of_day'}) }}
+
 -- KPI 36: orders per business-local ISO weekday (1 = Monday) and hour of placed_at; cells with
 -- at least one order.
 with
 
 orders as (
     select * from {{ ref('fct_orders') }}
-    where not is_cancelled
+    where not is_cancelled and {{ within_refresh('placed_day') }}
 ),
 
 periods as (

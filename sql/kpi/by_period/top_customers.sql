@@ -1,9 +1,13 @@
+{#- the reseller shown comes from dim_customers; a customer moved to another reseller changes its
+    orders' reseller too, which rebuilds its periods -#}
+{{ config(reads={'fct_orders': 'placed_day, is_cancelled, customer_id, revenue, reseller'}) }}
+
 -- KPI 24: the 10 customers with the most revenue per period, ties by customer_id.
 with
 
 orders as (
     select * from {{ ref('fct_orders') }}
-    where not is_cancelled
+    where not is_cancelled and {{ within_refresh('placed_day') }}
 ),
 
 customers as (

@@ -1,9 +1,11 @@
+{{ config(reads={'fct_ga_events': 'report_day, event_kind, item, events'}) }}
+
 -- KPI 21: the 10 pages with the most exits (page_exit events) per period, ties by path.
 with
 
 events as (
     select * from {{ ref('fct_ga_events') }}
-    where event_kind = 'page_exit'
+    where event_kind = 'page_exit' and {{ within_refresh('report_day') }}
 ),
 
 periods as (

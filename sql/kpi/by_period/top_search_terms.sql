@@ -1,9 +1,11 @@
+{{ config(reads={'fct_ga_events': 'report_day, event_kind, item, events'}) }}
+
 -- KPI 20: the 10 site-search terms with the most searches per period, ties by term.
 with
 
 events as (
     select * from {{ ref('fct_ga_events') }}
-    where event_kind = 'site_search'
+    where event_kind = 'site_search' and {{ within_refresh('report_day') }}
 ),
 
 periods as (

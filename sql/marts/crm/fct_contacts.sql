@@ -1,9 +1,13 @@
-{{ config(day_column='created_day') }}
+{{ config(day_column='created_day', key='contact_id', links={
+    'int_contact_funnel': 'contact_id',
+    'dim_paid_campaigns': 'campaign',
+}) }}
 
 with
 
 funnel as (
     select * from {{ ref('int_contact_funnel') }}
+    where {{ affected('contact_id') }}
 ),
 
 paid_campaigns as (

@@ -1,9 +1,10 @@
-{{ config(day_column='started_day') }}
+{{ config(day_column='started_day', key='call_id', links={'int_inbound_calls': 'call_id'}) }}
 
 with
 
 calls as (
     select * from {{ ref('int_inbound_calls') }}
+    where {{ affected('call_id') }}
 ),
 
 final as (

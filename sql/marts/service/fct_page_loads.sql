@@ -1,9 +1,10 @@
-{{ config(day_column='measured_day') }}
+{{ config(day_column='measured_day', key='sample_id', links={'stg_site_speed__samples': 'sample_id'}) }}
 
 with
 
 samples as (
     select * from {{ ref('stg_site_speed__samples') }}
+    where {{ affected('sample_id') }}
 ),
 
 final as (

@@ -1,9 +1,10 @@
-{{ config(day_column='created_day') }}
+{{ config(day_column='created_day', key='ticket_id', links={'int_ticket_durations': 'ticket_id'}) }}
 
 with
 
 tickets as (
     select * from {{ ref('int_ticket_durations') }}
+    where {{ affected('ticket_id') }}
 ),
 
 final as (

@@ -1,7 +1,10 @@
+{{ config(key='customer_id', links={'int_customers': 'customer_id'}) }}
+
 with
 
 customers as (
     select * from {{ ref('int_customers') }}
+    where {{ affected('customer_id') }}
 ),
 
 final as (

@@ -1,9 +1,13 @@
-{{ config(day_column='created_day') }}
+{{ config(day_column='created_day', key='cart_id', links={
+    'stg_shop__carts': 'cart_id',
+    'int_customers': {'on': 'customer_id', 'reads': 'segment, reseller'},
+}) }}
 
 with
 
 carts as (
     select * from {{ ref('stg_shop__carts') }}
+    where {{ affected('cart_id') }}
 ),
 
 customers as (

@@ -1,4 +1,4 @@
-{{ config(day_column='registered_day') }}
+{{ config(day_column='registered_day', key='customer_id', links={'int_customers': 'customer_id'}) }}
 
 -- One row per registered customer, dated by registration, with its first order (the cohort
 -- behind "registration to first order").
@@ -6,6 +6,7 @@ with
 
 customers as (
     select * from {{ ref('int_customers') }}
+    where {{ affected('customer_id') }}
 ),
 
 final as (

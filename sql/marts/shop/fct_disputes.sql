@@ -1,4 +1,8 @@
-{{ config(day_column='created_day') }}
+{{ config(day_column='created_day', key='dispute_id', links={
+    'stg_shop__disputes': 'dispute_id',
+    'int_orders': {'on': 'order_id', 'reads': 'segment, reseller'},
+    'stg_shop__shipments': 'order_id',
+}) }}
 
 -- Returns and claims, with the customer of their order and the carrier that shipped it (null
 -- when the order was never shipped).
@@ -6,6 +10,7 @@ with
 
 disputes as (
     select * from {{ ref('stg_shop__disputes') }}
+    where {{ affected('dispute_id') }}
 ),
 
 orders as (

@@ -1,9 +1,10 @@
-{{ config(day_column='placed_day') }}
+{{ config(day_column='placed_day', key='line_id', links={'int_order_lines': 'line_id'}) }}
 
 with
 
 lines as (
     select * from {{ ref('int_order_lines') }}
+    where {{ affected('line_id') }}
 ),
 
 final as (

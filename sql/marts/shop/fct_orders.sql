@@ -1,9 +1,11 @@
-{{ config(day_column='placed_day', window=true, attribute_dates=['first_web_order_day']) }}
+{{ config(day_column='placed_day', window=true, attribute_dates=['first_web_order_day'], key='order_id',
+          links={'int_orders': 'order_id'}) }}
 
 with
 
 orders as (
     select * from {{ ref('int_orders') }}
+    where {{ affected('order_id') }}
 ),
 
 final as (

@@ -1,9 +1,10 @@
-{{ config(day_column='requested_day') }}
+{{ config(day_column='requested_day', key='quote_id', links={'int_quote_lifecycle': 'quote_id'}) }}
 
 with
 
 quotes as (
     select * from {{ ref('int_quote_lifecycle') }}
+    where {{ affected('quote_id') }}
 ),
 
 final as (

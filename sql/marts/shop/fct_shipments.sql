@@ -1,9 +1,10 @@
-{{ config(day_column='shipped_day') }}
+{{ config(day_column='shipped_day', key='shipment_id', links={'int_delivery_promises': 'shipment_id'}) }}
 
 with
 
 promises as (
     select * from {{ ref('int_delivery_promises') }}
+    where {{ affected('shipment_id') }}
 ),
 
 final as (

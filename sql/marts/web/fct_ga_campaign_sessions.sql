@@ -1,4 +1,7 @@
-{{ config(day_column='report_day') }}
+{{ config(day_column='report_day', key='report_day, campaign, source_medium', links={
+    'stg_ga4__campaigns': 'report_day, campaign, source_medium',
+    'dim_paid_campaigns': 'campaign',
+}) }}
 
 -- GA4 sessions, transactions and purchase revenue per day and campaign; sessions are dated by their
 -- start, transactions by the purchase.
@@ -6,6 +9,7 @@ with
 
 campaigns as (
     select * from {{ ref('stg_ga4__campaigns') }}
+    where {{ affected('report_day') }}
 ),
 
 paid_campaigns as (

@@ -1,9 +1,12 @@
-{{ config(day_column='session_day', window=true) }}
+{{ config(day_column='session_day', window=true, key='session_day, device, channel, new_vs_returning', links={
+    'int_ga_sessions_daily': 'session_day, device = device_category, channel = channel_group, new_vs_returning',
+}) }}
 
 with
 
 sessions as (
     select * from {{ ref('int_ga_sessions_daily') }}
+    where {{ affected('session_day') }}
 ),
 
 final as (

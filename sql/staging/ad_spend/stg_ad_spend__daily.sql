@@ -1,3 +1,5 @@
+{{ config(key='spend_day, platform, campaign') }}
+
 -- LinkedIn and Microsoft Ads exports (Google Ads spend comes from GA4).
 with
 

@@ -1,3 +1,5 @@
+{{ config(key='call_id') }}
+
 with
 
 source as (

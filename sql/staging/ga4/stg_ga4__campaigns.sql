@@ -1,3 +1,5 @@
+{{ config(key='report_day, campaign, source_medium') }}
+
 -- Day-level GA4 reports are dated by the property's day: the property must report in the business
 -- time zone (docs/sql.md) for these days to be business days.
 with

@@ -1,3 +1,5 @@
+{{ config(key='report_day, page_path') }}
+
 -- page_exit events (the site tag sends one on pagehide; GA4 has no exits metric).
 with
 

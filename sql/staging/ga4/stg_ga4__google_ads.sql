@@ -1,3 +1,5 @@
+{{ config(key='report_day, campaign') }}
+
 with
 
 source as (

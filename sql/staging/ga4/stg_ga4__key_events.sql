@@ -1,3 +1,5 @@
+{{ config(key='report_day, event_name') }}
+
 with
 
 source as (

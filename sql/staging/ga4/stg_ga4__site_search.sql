@@ -1,3 +1,5 @@
+{{ config(key='report_day, search_term') }}
+
 with
 
 source as (

@@ -1,3 +1,5 @@
+{{ config(key='date_hour, device_category, channel_group, new_vs_returning', indexes=['session_day']) }}
+
 -- GA4 reports dateHour in the property's time zone; the connector gives each hour's start in UTC,
 -- from which the business day follows exactly whatever the property's zone.
 with

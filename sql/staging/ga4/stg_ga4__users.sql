@@ -1,3 +1,5 @@
+{{ config(key='grain, period_start, device_category') }}
+
 -- Distinct users as GA4 counts them per day, ISO week, month and quarter (not additive);
 -- device_category 'all' is the total over devices.
 with

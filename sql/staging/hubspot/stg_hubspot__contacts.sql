@@ -1,3 +1,5 @@
+{{ config(key='contact_id') }}
+
 with
 
 source as (

@@ -1,3 +1,5 @@
+{{ config(key='deal_id') }}
+
 with
 
 source as (

@@ -1,3 +1,5 @@
+{{ config(key='response_id') }}
+
 with
 
 source as (

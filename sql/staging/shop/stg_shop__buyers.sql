@@ -1,3 +1,5 @@
+{{ config(key='buyer_id', indexes=['customer_id']) }}
+
 with
 
 source as (

@@ -1,3 +1,5 @@
+{{ config(key='cart_id') }}
+
 with
 
 source as (

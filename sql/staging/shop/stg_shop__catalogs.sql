@@ -1,3 +1,5 @@
+{{ config(key='catalog_id') }}
+
 with
 
 source as (

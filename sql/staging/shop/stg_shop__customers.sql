@@ -1,3 +1,5 @@
+{{ config(key='customer_id') }}
+
 with
 
 source as (

@@ -1,3 +1,5 @@
+{{ config(key='dispute_id') }}
+
 with
 
 source as (

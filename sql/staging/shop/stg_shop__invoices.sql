@@ -1,3 +1,5 @@
+{{ config(key='invoice_id', indexes=['customer_id']) }}
+
 with
 
 source as (

@@ -1,3 +1,5 @@
+{{ config(key='line_id', indexes=['order_id']) }}
+
 with
 
 source as (

@@ -1,3 +1,5 @@
+{{ config(key='product_id') }}
+
 with
 
 source as (

@@ -1,3 +1,5 @@
+{{ config(key='quote_id') }}
+
 with
 
 source as (

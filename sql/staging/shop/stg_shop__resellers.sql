@@ -1,3 +1,5 @@
+{{ config(key='reseller_id') }}
+
 with
 
 source as (

@@ -1,3 +1,5 @@
+{{ config(key='sales_agent_id') }}
+
 with
 
 source as (

@@ -1,3 +1,5 @@
+{{ config(key='shipment_id', indexes=['order_id']) }}
+
 with
 
 source as (

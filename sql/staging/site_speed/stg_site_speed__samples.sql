@@ -1,3 +1,5 @@
+{{ config(key='sample_id') }}
+
 with
 
 source as (

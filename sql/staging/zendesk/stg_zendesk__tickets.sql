@@ -1,3 +1,5 @@
+{{ config(key='ticket_id') }}
+
 with
 
 source as (
