@@ -209,14 +209,15 @@ def _check_key(connection: Connection, model: Model, spec: Keyed, table: str) ->
 
 def _index(connection: Connection, model: Model, spec: Keyed) -> None:
     """PostgreSQL: the key (the refresh deletes and looks up by it), the columns links look up,
-    those the model declares (`indexes`: read by other models' `affected()`), and a fact's
-    business day (the KPI queries of a daily refresh read the days of its periods rather than
-    years); then statistics for the queries that follow. DuckDB scans columns fast enough without
+    those the model declares (`indexes`: read by other models' `affected()`), and every date that
+    dates a fact's records (a KPI reads the days of its rebuilt periods by the date it counts by:
+    shipments by their delivery, tickets by their solving, not only by the day they are stored
+    by); then statistics for the queries that follow. DuckDB scans columns fast enough without
     indexes, which slow its bulk deletes."""
     if connection.dialect != "postgres":
         return
     looked_up = [link.columns for link in spec.links if set(link.columns) != set(spec.key) and not link.via]
-    dated = [(spec.day_column,)] if spec.day_column else []
+    dated = [(column,) for column in _day_columns(connection, model, spec)]
     connection.execute(f"create unique index {_index_name(model, 'key')} on {model.relation} ({', '.join(spec.key)})")
     for columns in dict.fromkeys([*looked_up, *spec.indexes, *dated]):
         connection.execute(f"create index {_index_name(model, 'by_' + '_'.join(columns))} on {model.relation} "

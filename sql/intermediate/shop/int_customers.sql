@@ -25,18 +25,28 @@ sales_agents as (
 
 orders as (
     select * from {{ ref('stg_shop__orders') }}
-    where {{ affected('customer_id') }}
+    where not is_cancelled
 ),
 
+web_orders as (
+    select * from {{ ref('stg_shop__orders') }}
+    where not is_cancelled and order_channel = 'web'
+),
+
+-- each first is one look in the orders' index by customer and placement time, not a pass over
+-- all of the customer's orders (a customer of years has hundreds)
 first_orders as (
     select
         customers.customer_id,
-        min(case when orders.placed_at >= customers.registered_at then orders.placed_at end) as first_order_at,
-        min(case when orders.order_channel = 'web' then orders.placed_day end) as first_web_order_day
+        (
+            select min(orders.placed_at) from orders
+            where orders.customer_id = customers.customer_id and orders.placed_at >= customers.registered_at
+        ) as first_order_at,
+        (
+            select min(web_orders.placed_at) from web_orders
+            where web_orders.customer_id = customers.customer_id
+        ) as first_web_order_at
     from customers
-    inner join orders on orders.customer_id = customers.customer_id
-    where not orders.is_cancelled
-    group by customers.customer_id
 ),
 
 joined as (
@@ -55,7 +65,7 @@ joined as (
         customers.crm_contact_id,
         first_orders.first_order_at,
         {{ business_day('first_orders.first_order_at') }} as first_order_day,
-        first_orders.first_web_order_day
+        {{ business_day('first_orders.first_web_order_at') }} as first_web_order_day
     from customers
     left join resellers on resellers.reseller_id = customers.reseller_id
     left join sales_agents on sales_agents.sales_agent_id = customers.sales_agent_id

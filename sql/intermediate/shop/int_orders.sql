@@ -1,4 +1,4 @@
-{{ config(key='order_id', links={
+{{ config(key='order_id', indexes=[['customer_id', 'placed_at', 'is_cancelled', 'placed_day', 'revenue', 'units']], links={
     'stg_shop__orders': 'order_id',
     'stg_shop__order_lines': {'on': 'order_id', 'reads': 'quantity'},
     'int_customers': {'on': 'customer_id', 'reads': 'segment, reseller, sales_agent, first_web_order_day'},

@@ -1,4 +1,4 @@
-{{ config(key='order_id', indexes=['customer_id']) }}
+{{ config(key='order_id', indexes=[['customer_id', 'placed_at']]) }}
 
 with
 
