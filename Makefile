@@ -44,7 +44,7 @@ lint: runtimes  ## ruff
 # --- benchmarks (docs/benchmarks.md) ---------------------------------------------------------
 .PHONY: bench
 BENCH_PLAN ?= standard
-bench: runtimes  ## benchmarks -> bench/results/latest.json, docs/benchmarks.md (scale 1, ~30 min; BENCH_PLAN=full: scale 10, ~3 h from scratch; QUICK=1: minutes, checks the harness)
+bench: runtimes  ## benchmarks -> bench/results/latest.json, docs/benchmarks.md (scale 1, ~30 min; BENCH_PLAN=full: scale 10, ~2.25 h from scratch; QUICK=1: minutes, checks the harness)
 	@$(AIRFLOW_VENV)/bin/pulse bench --plan $(if $(QUICK),quick,$(BENCH_PLAN))
 
 # --- production mode on this machine (docs/deploy.md; containers: docker-compose.yml) ---------

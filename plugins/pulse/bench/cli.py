@@ -13,7 +13,7 @@ from pulse.settings import REPO_ROOT
 @click.command("bench")
 @click.option("--plan", "plan_name", type=click.Choice(PLANS), default="standard", show_default=True,
               help="How much to measure: quick checks the harness in minutes; standard is scale 1 over three "
-                   "years (about half an hour on 2 cores); full is scale 10 over three years (about three hours from scratch on 2 cores).")
+                   "years (about half an hour on 2 cores); full is scale 10 over three years (about two hours and a quarter from scratch on 2 cores).")
 @click.option("--quick", is_flag=True, help="Same as --plan quick.")
 @click.option("--rebuild", is_flag=True, help="Rebuild the cached companies under data/bench/ from scratch.")
 @click.option("--json", "json_path", type=click.Path(path_type=Path), default=None,

@@ -31,9 +31,10 @@ from pulse.warehouse.connection import Warehouse
 class Plan:
     """How much to measure (`pulse bench --plan NAME`, `make bench BENCH_PLAN=NAME`):
 
-    - `full`: the targets' own sizes, scale 10 over three years: about three hours from scratch on
-      2 cores (its world takes 2 min and 7 GB, extracting three years of it through the sandbox APIs
-      43 min; docs/benchmarks.md), best on an idle machine.
+    - `full`: the targets' own sizes, scale 10 over three years: about two hours and a quarter from
+      scratch on 2 cores (its world takes 2 min and 7 GB, extracting three years of it through the
+      sandbox APIs 15 min; computing the summary KPIs from the facts on PostgreSQL about an hour;
+      docs/benchmarks.md), best on an idle machine.
     - `standard` (`make bench`): the same measurements at scale 1 over three years (the loader still
       at a million rows), in about half an hour on a 2-core machine. No scale-10 company, so the daily
       pipeline's scale-10 targets are not checked; `to_sql` on DuckDB (one insert per row, its rate
