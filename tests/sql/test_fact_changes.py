@@ -48,6 +48,15 @@ def write_input(connection: Connection, rows: list[tuple]) -> None:
                            dict(zip(("id", "placed", "cancelled", "amount"), row, strict=True)))
 
 
+def create_input(connection: Connection, rows: list[tuple], model_schema: str) -> None:
+    """The input table in `staging`, holding `rows`, and the schema the model is built in."""
+    for schema in ("staging", model_schema):
+        connection.execute(f"create schema if not exists {schema}")
+    connection.execute(f"create table {INPUT} (order_id bigint, placed_day date, cancelled_day date, "
+                       "amount double precision)")
+    write_input(connection, rows)
+
+
 def change_input(connection: Connection, before: list[tuple], after: list[tuple]) -> int:
     """The input's new rows and its delta, as the refresh leaves them for the models reading it."""
     write_input(connection, after)
@@ -85,11 +94,7 @@ def test_a_refresh_rewrites_exactly_the_days_of_changed_rows(warehouse, tmp_path
         "a new order": [*STORED, (6, D[9], None, 60.0)],
     }[change]
     with warehouse.connect() as connection:
-        for schema in ("staging", "marts"):
-            connection.execute(f"create schema if not exists {schema}")
-        connection.execute(f"create table {INPUT} (order_id bigint, placed_day date, cancelled_day date, "
-                           "amount double precision)")
-        write_input(connection, STORED)
+        create_input(connection, STORED, "marts")
         assert build(connection, model, FACT_SQL, full=True).rebuilt
         changed = change_input(connection, STORED, new)
         built = build(connection, model, FACT_SQL, full=False, changed_inputs={"stg_orders": changed})
@@ -100,11 +105,7 @@ def test_a_refresh_rewrites_exactly_the_days_of_changed_rows(warehouse, tmp_path
 
 def test_a_key_that_occurs_twice_is_refused(warehouse, tmp_path):
     with warehouse.connect() as connection:
-        for schema in ("staging", "marts"):
-            connection.execute(f"create schema if not exists {schema}")
-        connection.execute(f"create table {INPUT} (order_id bigint, placed_day date, cancelled_day date, "
-                           "amount double precision)")
-        write_input(connection, [*STORED, STORED[1]])
+        create_input(connection, [*STORED, STORED[1]], "marts")
         with pytest.raises(ProjectError, match=r"the key \(order_id\) is not unique: \(2,\) occurs 2 times"):
             build(connection, fact(tmp_path), FACT_SQL, full=True)
 
@@ -117,11 +118,7 @@ def test_a_link_that_names_what_it_reads_passes_other_changes_by(warehouse, tmp_
     model.refs.add("stg_orders")
     sql = f"select placed_day, sum(amount) as amount, max(cancelled_day) as last_cancelled from {INPUT} group by placed_day"
     with warehouse.connect() as connection:
-        for schema in ("staging", "intermediate"):
-            connection.execute(f"create schema if not exists {schema}")
-        connection.execute(f"create table {INPUT} (order_id bigint, placed_day date, cancelled_day date, "
-                           "amount double precision)")
-        write_input(connection, STORED)
+        create_input(connection, STORED, "intermediate")
         build(connection, model, sql, full=True)
         cancelled = [*STORED[:3], (4, D[2], D[8], 40.0), STORED[4]]
         changed = change_input(connection, STORED, cancelled)
