@@ -157,7 +157,7 @@ def _changed_columns(connection: Connection, model: Model, spec: Keyed,
         f"with old as (select * from {delta} where _change = 'old'), new as (select * from {delta} where "
         f"_change = 'new'), pairs as (select {days}, case when o.{spec.key[0]} is null or n.{spec.key[0]} is null "
         f"then 1 else 0 end as whole, {flags} from old o full outer join new n on {on}) "
-        f"select day, max(whole), {', '.join(f'max({c})' for c in listed.split(', '))} from ({dated}) as dated "
+        f"select day, max(whole), {', '.join(f'max(c{index})' for index in range(len(compared)))} from ({dated}) as dated "
         f"where day is not null group by day"
     )
     return {_as_date(row[0]): frozenset([ALL_COLUMNS] if row[1] else
